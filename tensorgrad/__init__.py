@@ -1,0 +1,38 @@
+"""tensorgrad: a PyTorch-style deep learning library on NumPy (cpu) and CuPy (cuda)
+with reverse-mode automatic differentiation.
+
+``tensorgrad.tensor`` is the Tensor class; ``nn``, ``optim`` and ``ctx`` are
+its companions, as in the reference documentation.
+"""
+from . import autograd, ctx, methods  # noqa: F401  (methods binds the ops onto Tensor)
+from ._tensor import Tensor
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import is_cuda_available
+from .dtypes import DEVICE, DTYPE
+from .factories import (
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+    ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros, zeros_like,
+)
+from .ops.api import (
+    abs, add, amax, amin, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, clone, concat,
+    concatenate, cos, div, dot, eq, exp, expand, flatten, flip, gather, ge, gt, index_select, le, log,
+    logical_and, logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum,
+    mean, min, minimum, mm, movedim, moveaxis, mul, ne, neg, permute, pow, prod, relu, repeat, reshape,
+    sigmoid, sign, sin, split, sqrt, squeeze, stack, std, sub, sum, swapaxes, tanh, tile, transpose,
+    unbind, unsqueeze, var, where,
+)
+from .random import manual_seed, seed
+
+# op families may declare EXPORTS: names re-exported here (``tensorgrad.conv2d`` ...)
+for _mod in methods.OP_MODULES:
+    for _name in getattr(_mod, 'EXPORTS', ()):
+        globals()[_name] = getattr(_mod, _name)
+del _mod
+
+tensor = Tensor
+float16, float32, float64 = DTYPE.FLOAT16, DTYPE.FLOAT32, DTYPE.FLOAT64
+int8, uint8, int16, int32, int64, bool = DTYPE.INT8, DTYPE.UINT8, DTYPE.INT16, DTYPE.INT32, DTYPE.INT64, DTYPE.BOOL  # noqa: A001
+half, float, double, short, int, long = float16, float32, float64, int16, int32, int64  # noqa: A001
+subtract, multiply, divide, true_divide = sub, mul, div, div
+
+__version__ = '0.1.0'

@@ -1,0 +1,499 @@
+"""The Tensor: an array (NumPy or CuPy) plus autograd metadata.
+
+This module holds the class core (construction, properties, backward,
+conversions, the in-place protocol) and ``track``, which every op calls to
+wrap its result and record a graph node. Ops live in ``tensorgrad.ops`` and
+are bound as methods by ``tensorgrad.methods``.
+"""
+import numpy as np
+
+from . import backend
+from .autograd.engine import run_backward
+from .autograd.grad_mode import GRAD_MODE
+from .dtypes import DEVICE, DEFAULT_FLOAT, from_numpy_dtype, is_floating, to_device, to_numpy_dtype
+
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+def _to_array(data):
+    """Coerce an op result (NumPy scalar, Python number, array) to an array."""
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, (int, float, bool, complex)):
+        return np.asarray(data)
+    return data
+
+
+class Tensor:
+    """A multi-dimensional array on a device that records the ops applied to
+    it, so that gradients can be computed by ``backward``.
+
+    ``Tensor(data, dtype=None, device=None, requires_grad=True, name=None)``:
+    Python floats become float32, ints int64, bools bool; NumPy arrays keep
+    their dtype unless ``dtype`` is given. Only floating tensors can require
+    grad; for others ``requires_grad`` is ignored.
+    """
+    __slots__ = ('data', 'requires_grad', 'grad', 'grad_fn', '_vc', '_base', '_hooks', 'name',
+                 '__weakref__')
+    # make ``ndarray <op> Tensor`` defer to the Tensor's reflected operator
+    __array_priority__ = 1000.0
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=True, name=None):
+        np_dtype = to_numpy_dtype(dtype)
+        dev = to_device(device)
+        if isinstance(data, Tensor):
+            data = data.data
+        if isinstance(data, _ndarray) or (backend._cupy is not None and isinstance(data, backend._cupy.ndarray)):
+            arr = data if np_dtype is None or data.dtype == np_dtype else data.astype(np_dtype)
+        else:
+            arr = _from_python(data, np_dtype)
+        if dev is not None:
+            arr = backend.move(arr, dev)
+        self.data = arr
+        self.requires_grad = bool(requires_grad) and is_floating(arr.dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._base = None
+        self._hooks = None
+        self.name = name
+
+    @classmethod
+    def _wrap(cls, data, requires_grad=False):
+        """Fast constructor around an existing array (no copy, no checks)."""
+        t = _new(cls)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = None
+        t._vc = [0]
+        t._base = None
+        t._hooks = None
+        t.name = None
+        return t
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self):
+        """Shape of the tensor as a tuple of ints."""
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        """Data type as a ``DTYPE`` member."""
+        return from_numpy_dtype(self.data.dtype)
+
+    @property
+    def device(self):
+        """Device as a ``DEVICE`` member."""
+        return DEVICE.CPU if type(self.data) is _ndarray else backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (they accumulate ``.grad``)."""
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self):
+        """True when the tensor lives on the cuda device."""
+        return self.device is DEVICE.CUDA
+
+    @property
+    def itemsize(self):
+        """Size in bytes of one element."""
+        return self.data.itemsize
+
+    @property
+    def nbytes(self):
+        """Total size in bytes."""
+        return self.data.nbytes
+
+    @property
+    def _version(self):
+        """How many times the tensor's memory was modified in place."""
+        return self._vc[0]
+
+    def numel(self):
+        """Total number of elements in the tensor."""
+        return self.data.size
+
+    def size(self, dim=None):
+        """Shape (or the size of dimension ``dim``), as PyTorch's ``size``."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[dim]
+
+    def dim(self):
+        """Number of dimensions."""
+        return self.data.ndim
+
+    def element_size(self):
+        """Size in bytes of one element."""
+        return self.data.itemsize
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in 'iub' or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __repr__(self):
+        body = np.array2string(backend.move(self.data, DEVICE.CPU), separator=', ', prefix='tensor(')
+        extras = []
+        if self.device is not DEVICE.CPU:
+            extras.append(f"device='{self.device.value}'")
+        if self.data.dtype not in (DEFAULT_FLOAT, np.dtype('int64'), np.dtype('bool')):
+            extras.append(f"dtype={self.data.dtype.name}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
+        elif self.requires_grad:
+            extras.append('requires_grad=True')
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=False, upstream=None):
+        """Run the backward pass from this tensor, accumulating into the
+        ``.grad`` of the leaves. ``gradient`` (alias ``upstream``) is the
+        gradient of the final objective w.r.t. this tensor; it defaults to
+        ones (also for non-scalar tensors, unlike PyTorch)."""
+        if gradient is None:
+            gradient = upstream
+        if not self.requires_grad:
+            raise RuntimeError("backward: tensor does not require grad and has no grad_fn "
+                               "(create it with requires_grad=True or compute it from one that does)")
+        if gradient is None:
+            xp = backend.array_module(self.data)
+            g = xp.ones(self.data.shape, dtype=self.data.dtype)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else backend.move(
+                np.asarray(gradient, dtype=self.data.dtype), self.device)
+            if g.shape != self.data.shape:
+                raise RuntimeError(f"backward: gradient of shape {tuple(g.shape)} does not match "
+                                   f"tensor of shape {self.data.shape}")
+            if g.dtype != self.data.dtype:
+                g = g.astype(self.data.dtype)
+        run_backward((self,), (g,), retain_graph=retain_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever a gradient for this tensor is computed;
+        a non-None return value replaces the gradient. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            node = self.grad_fn
+            if node.hooks is None:
+                node.hooks = []
+            hooks = node.hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        import weakref  # noqa: PLC0415 - rarely used
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    def detach(self):
+        """A tensor sharing this tensor's data, cut off from the graph."""
+        t = Tensor._wrap(self.data)
+        t._vc = self._vc
+        t._base = self
+        return t
+
+    def detach_(self):
+        """Cut this tensor off from the graph in place; it becomes a leaf without grad."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place (only leaves; only floating dtypes can require grad)."""
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use detach()")
+        if requires_grad and not is_floating(self.data.dtype):
+            raise RuntimeError(f"requires_grad_: only floating tensors can require grad, got {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self):
+        """The data as a NumPy array (shared memory on cpu, a copy from cuda)."""
+        return backend.move(self.data, DEVICE.CPU)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python scalar, "
+                             f"got shape {self.data.shape}")
+        return self.data.reshape(()).item() if type(self.data) is _ndarray else self.data.item()
+
+    def tolist(self):
+        """The data as (nested) Python lists, or a scalar for a 0-d tensor."""
+        return self.numpy().tolist()
+
+    def from_data(self, data):
+        """A new tensor holding ``data`` with this tensor's dtype and device."""
+        return Tensor(data, dtype=self.data.dtype, device=self.device, requires_grad=False)
+
+    def to(self, *args, inplace=True, **kwargs):
+        """Move to a device and/or cast to a dtype: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)`` or ``to(other_tensor)``. A device move happens in place
+        by default (``inplace=True``, as the reference); a cast returns a new tensor."""
+        device, dtype = kwargs.pop('device', None), kwargs.pop('dtype', None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.data.dtype
+            elif isinstance(a, DEVICE) or (isinstance(a, str) and a.split(':')[0] in ('cpu', 'cuda')):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if device is not None:
+            out = out._move(to_device(device), inplace)
+        if dtype is not None:
+            np_dtype = to_numpy_dtype(dtype)
+            if np_dtype != out.data.dtype:
+                from .ops.elementwise import cast  # noqa: PLC0415 - bound late to avoid a cycle
+                out = cast(out, np_dtype)
+        return out
+
+    def _move(self, device, inplace):
+        if self.device is device:
+            return self
+        if inplace:
+            self.data = backend.move(self.data, device)
+            if self.grad is not None:
+                self.grad.data = backend.move(self.grad.data, device)
+            return self
+        from .ops.elementwise import to_device_op  # noqa: PLC0415
+        return to_device_op(self, device)
+
+    def cpu(self, inplace=True):
+        """Move tensor to the cpu device (in place by default, as the reference)."""
+        return self._move(DEVICE.CPU, inplace)
+
+    def cuda(self, inplace=True):
+        """Move tensor to the cuda device (in place by default, as the reference)."""
+        return self._move(DEVICE.CUDA, inplace)
+
+    def _cast(self, np_dtype, inplace):
+        if inplace:
+            if self.grad_fn is not None:
+                raise RuntimeError("cast: an in-place cast of a non-leaf tensor would break the graph")
+            self.data = self.data.astype(np_dtype)
+            self.requires_grad = self.requires_grad and is_floating(np_dtype)
+            return self
+        if self.data.dtype == np_dtype:
+            return self
+        from .ops.elementwise import cast  # noqa: PLC0415
+        return cast(self, np_dtype)
+
+    def float(self, inplace=False):
+        """Cast tensor to float32."""
+        return self._cast(_F32, inplace)
+
+    def double(self, inplace=False):
+        """Cast tensor to float64."""
+        return self._cast(_F64, inplace)
+
+    def half(self, inplace=False):
+        """Cast tensor to float16."""
+        return self._cast(_F16, inplace)
+
+    def long(self, inplace=False):
+        """Cast tensor to int64."""
+        return self._cast(_I64, inplace)
+
+    def int(self, inplace=False):
+        """Cast tensor to int32."""
+        return self._cast(_I32, inplace)
+
+    def bool(self, inplace=False):
+        """Cast tensor to bool."""
+        return self._cast(_BOOL, inplace)
+
+    def type(self, dtype=None):
+        """Without arguments the dtype's name; with a dtype, a cast to it."""
+        if dtype is None:
+            return self.data.dtype.name
+        return self._cast(to_numpy_dtype(dtype), False)
+
+    def astype(self, dtype):
+        """Cast to ``dtype`` (NumPy's spelling)."""
+        return self._cast(to_numpy_dtype(dtype), False)
+
+    def __getstate__(self):
+        return {'data': backend.move(self.data, DEVICE.CPU), 'requires_grad': self.requires_grad,
+                'name': self.name}
+
+    def __setstate__(self, state):
+        Tensor.__init__(self, state['data'], requires_grad=state['requires_grad'], name=state['name'])
+
+
+_F16, _F32, _F64 = np.dtype('float16'), np.dtype('float32'), np.dtype('float64')
+_I32, _I64, _BOOL = np.dtype('int32'), np.dtype('int64'), np.dtype('bool')
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    __slots__ = ('hooks', 'hook')
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        """Unregister the hook."""
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _from_python(data, np_dtype):
+    """Array from Python data, with PyTorch's dtype inference."""
+    if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _strip_tensors(data)
+    if isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: cannot build a tensor from ragged or invalid data: {e}") from None
+    if np_dtype is not None:
+        return arr.astype(np_dtype, copy=False)
+    if arr.dtype.kind == 'f' and not isinstance(data, np.generic):
+        return arr.astype(DEFAULT_FLOAT, copy=False)
+    if arr.dtype.kind in 'iu' and not isinstance(data, np.generic):
+        return arr.astype(_I64, copy=False)
+    if arr.dtype.kind not in 'fiub':
+        raise TypeError(f"tensor: unsupported data of type {type(data).__name__} (array dtype {arr.dtype})")
+    return arr
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _strip_tensors(data):
+    if isinstance(data, Tensor):
+        return backend.move(data.data, DEVICE.CPU)
+    if isinstance(data, (list, tuple)):
+        return [_strip_tensors(d) for d in data]
+    return data
+
+
+# ---------------------------------------------------------------------- recording
+def track(data, node_cls, inputs, saved=None, check=None, check_out=False):
+    """Wrap ``data`` (an op's result) in a Tensor and, when grad mode is on and
+    an input requires grad, record a ``node_cls`` node for it.
+
+    ``inputs``: the op's tensor inputs (None for constants), one edge each.
+    ``saved``: what ``backward`` needs (stored as ``node.saved``).
+    ``check``: input tensors whose data ``saved`` holds; an in-place change to
+    them before backward raises. ``check_out``: same for the output itself.
+    """
+    if data.__class__ is not _ndarray:
+        data = _to_array(data)
+    out = _new(Tensor)
+    out.data = data
+    out.grad = None
+    out._vc = [0]
+    out._base = None
+    out._hooks = None
+    out.name = None
+    if GRAD_MODE.enabled:
+        for t in inputs:
+            if t is not None and t.requires_grad:
+                break
+        else:
+            out.requires_grad = False
+            out.grad_fn = None
+            return out
+        node = _new(node_cls)
+        node.next = tuple(None if t is None or not t.requires_grad else (t.grad_fn or t) for t in inputs)
+        node.saved = saved
+        node.shape = data.shape
+        node.hooks = None
+        node.retained = None
+        if check is not None or check_out:
+            versions = [(t._vc, t._vc[0]) for t in check] if check is not None else []
+            if check_out:
+                versions.append((out._vc, 0))
+            node.versions = versions
+        else:
+            node.versions = None
+        out.requires_grad = True
+        out.grad_fn = node
+        return out
+    out.requires_grad = False
+    out.grad_fn = None
+    return out
+
+
+def as_view(out, base):
+    """Mark ``out`` as a view of ``base``: they share memory and a version counter."""
+    out._vc = base._vc
+    out._base = base if base._base is None else base._base
+    return out
+
+
+def ensure_tensor(x, like):
+    """``x`` as a Tensor on ``like``'s device; Python numbers and arrays become constants."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool)):
+        return Tensor._wrap(np.asarray(x, dtype=_scalar_dtype(x, like.data.dtype)) if type(like.data) is _ndarray
+                            else backend.array_module(like.data).asarray(x, dtype=_scalar_dtype(x, like.data.dtype)))
+    arr = x if isinstance(x, backend.array_types()) else _from_python(x, None)
+    if backend.device_of(arr) is not like.device:
+        arr = backend.move(arr, like.device)
+    return Tensor._wrap(arr)
+
+
+def _scalar_dtype(x, tensor_dtype):
+    """dtype a Python scalar takes next to a tensor of ``tensor_dtype`` (PyTorch's rule:
+    the scalar never widens a tensor of its own kind)."""
+    if isinstance(x, bool):
+        return tensor_dtype
+    if isinstance(x, int):
+        return tensor_dtype if tensor_dtype.kind in 'iuf' else _I64
+    return tensor_dtype if tensor_dtype.kind == 'f' else DEFAULT_FLOAT

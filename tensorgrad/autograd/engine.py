@@ -1,0 +1,164 @@
+"""Reverse-mode engine: topological traversal of the recorded graph,
+gradient accumulation, hooks, and freeing of saved buffers."""
+import numpy as np
+
+from .node import RELEASED, Node, OutputRef
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the one place where broadcasting's
+    gradient rule lives (every op may return broadcast-shaped gradients)."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return grad.reshape(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if extra:
+        grad = grad.reshape(shape)
+    elif grad.shape != shape:
+        raise RuntimeError(f"backward: gradient of shape {grad.shape} cannot be summed to shape {shape}")
+    return grad
+
+
+def topological_order(roots):
+    """Nodes and leaf tensors reachable from ``roots``, each after all of its consumers."""
+    seen = set()
+    post = []
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        if not isinstance(root, Node):
+            post.append(root)
+            continue
+        stack = [(root, iter(root.next))]
+        while stack:
+            node, it = stack[-1]
+            for child in it:
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    if isinstance(child, Node):
+                        stack.append((child, iter(child.next)))
+                    else:
+                        post.append(child)
+                    break
+            else:
+                stack.pop()
+                post.append(node)
+    post.reverse()
+    return post
+
+
+def _check_versions(node):
+    for counter, version in node.versions:
+        if counter[0] != version:
+            raise RuntimeError(
+                f"backward: a tensor needed by {node.name} was modified by an in-place operation "
+                f"after it was used (saved at version {version}, now version {counter[0]}); "
+                f"clone it before modifying it in place")
+
+
+def _merge(buffers, owned, key, grad):
+    """Accumulate ``grad`` for ``key``; the first merge copies, so arrays that
+    may be shared with other edges are never written in place."""
+    prev = buffers.get(key)
+    if prev is None:
+        buffers[key] = grad
+    elif key in owned:
+        try:
+            prev += grad
+        except (ValueError, TypeError):  # broadcast-shaped or differently typed: out of place
+            buffers[key] = prev + grad
+    else:
+        buffers[key] = prev + grad
+        owned.add(key)
+
+
+def _merge_slot(buffers, parent, index, grad):
+    slots = buffers.get(parent)
+    if slots is None:
+        slots = buffers[parent] = [None] * parent.n_outputs
+    slots[index] = grad if slots[index] is None else slots[index] + grad
+
+
+def run_backward(roots, grads, retain_graph=False, capture=None):
+    """Propagate ``grads`` (arrays) from the tensors ``roots`` through the graph.
+
+    Without ``capture`` gradients accumulate into the ``.grad`` of leaves.
+    With ``capture`` (a dict mapping a node or leaf tensor to None) the
+    gradients arriving at those keys are stored there instead and no
+    ``.grad`` is touched (``autograd.grad``).
+    """
+    from .._tensor import Tensor  # noqa: PLC0415 - the tensor module imports this one
+
+    buffers = {}
+    owned = set()
+    given = set()  # ids of arrays already handed to a leaf's .grad in this pass
+    starts = []
+    for root, g in zip(roots, grads):
+        key = root.grad_fn if root.grad_fn is not None else root
+        _merge(buffers, owned, key, g)
+        starts.append(key)
+
+    for item in topological_order(starts):
+        grad = buffers.pop(item, None)
+        if grad is None:
+            continue
+        if not isinstance(item, Node):  # a leaf tensor
+            if item._hooks:
+                grad = _run_hooks(item._hooks, grad, Tensor)
+            if capture is not None:
+                if item in capture:
+                    capture[item] = grad
+                continue
+            if item.grad is None:
+                # a view of, or the very array given to, another leaf is copied, so that
+                # editing one .grad in place never changes another
+                if item not in owned and (grad.base is not None or id(grad) in given):
+                    grad = grad.copy()
+                given.add(id(grad))
+                item.grad = Tensor._wrap(grad)
+            else:
+                item.grad.data = item.grad.data + grad
+            continue
+        node = item
+        if node.hooks:
+            grad = _run_hooks(node.hooks, grad, Tensor)
+        if node.retained is not None:
+            t = node.retained()
+            if t is not None:
+                t.grad = Tensor._wrap(grad.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad)
+        if capture is not None and node in capture:
+            capture[node] = grad
+        if isinstance(node, OutputRef):
+            _merge_slot(buffers, node.next[0], node.index, grad)
+            continue
+        if node.saved is RELEASED:
+            raise RuntimeError(
+                f"backward: trying to backward through {node.name} a second time, but its saved "
+                f"buffers were freed by the first backward; pass retain_graph=True to the first call")
+        if node.versions is not None:
+            _check_versions(node)
+        in_grads = node.backward(grad)
+        if not retain_graph:
+            node.release()
+        for edge, g in zip(node.next, in_grads):
+            if edge is None or g is None:
+                continue
+            shape = edge.shape if isinstance(edge, Node) else edge.data.shape
+            if g.shape != shape:
+                g = unbroadcast(g, shape)
+            _merge(buffers, owned, edge, g)
+    return capture
+
+
+def _run_hooks(hooks, grad, tensor_cls):
+    for hook in hooks:
+        out = hook(tensor_cls._wrap(grad))
+        if out is not None:
+            grad = out.data if isinstance(out, tensor_cls) else np.asarray(out)
+    return grad

@@ -1,0 +1,77 @@
+"""Global switch for graph recording: ``no_grad``, ``enable_grad``,
+``set_grad_enabled``, usable as context managers and as decorators."""
+import functools
+
+
+class _GradMode:
+    __slots__ = ('enabled',)
+
+    def __init__(self):
+        self.enabled = True
+
+
+# one shared object; ops read ``GRAD_MODE.enabled`` on the hot path
+GRAD_MODE = _GradMode()
+
+
+def is_grad_enabled():
+    """Return whether gradient tracking is currently enabled."""
+    return GRAD_MODE.enabled
+
+
+class set_grad_enabled:
+    """Enable or disable gradient tracking; as a function call, a context manager or a decorator."""
+
+    def __init__(self, mode=True):
+        self.prev = GRAD_MODE.enabled
+        self.mode = bool(mode)
+        GRAD_MODE.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        GRAD_MODE.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        GRAD_MODE.enabled = self.prev  # construction for decoration must not flip the mode
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class _GradModeContext:
+    mode = True
+
+    def __enter__(self):
+        self.prev = GRAD_MODE.enabled
+        GRAD_MODE.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        GRAD_MODE.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        ctx_cls = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with ctx_cls():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Context manager (and decorator) disabling gradient tracking: no graph is recorded inside."""
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager (and decorator) enabling gradient tracking, e.g. inside ``no_grad``."""
+    mode = True

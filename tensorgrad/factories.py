@@ -1,0 +1,185 @@
+"""Tensor factories: ``zeros``, ``ones``, ``full``, ``empty``, ``eye``,
+``arange``, ``linspace``, ``rand``, ``randn``, ``randint``, ``bernoulli`` and
+the ``*_like`` forms, in PyTorch's module-level style (``requires_grad``
+defaults to False, as in PyTorch)."""
+import numpy as np
+
+from . import backend
+from ._tensor import Tensor
+from .dtypes import DEFAULT_FLOAT, DEVICE, to_device, to_numpy_dtype
+from .random import generator
+
+
+def _shape(op, size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"{op}: size must be ints, got {size!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{op}: negative dimension in size {shape}")
+    return shape
+
+
+def _finish(arr, dtype, device, requires_grad, default=DEFAULT_FLOAT):
+    np_dtype = to_numpy_dtype(dtype) or default
+    if arr.dtype != np_dtype:
+        arr = arr.astype(np_dtype)
+    dev = to_device(device) or DEVICE.CPU
+    if dev is not DEVICE.CPU:
+        arr = backend.move(arr, dev)
+    t = Tensor._wrap(arr)
+    t.requires_grad = bool(requires_grad) and np_dtype.kind == 'f'
+    return t
+
+
+def _xp(device):
+    dev = to_device(device) or DEVICE.CPU
+    return backend.xp_for(dev)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros of the given size."""
+    xp = _xp(device)
+    return _finish(xp.zeros(_shape('zeros', size), dtype=to_numpy_dtype(dtype) or DEFAULT_FLOAT),
+                   dtype, None, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of the given size."""
+    xp = _xp(device)
+    return _finish(xp.ones(_shape('ones', size), dtype=to_numpy_dtype(dtype) or DEFAULT_FLOAT),
+                   dtype, None, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of the given size."""
+    xp = _xp(device)
+    return _finish(xp.empty(_shape('empty', size), dtype=to_numpy_dtype(dtype) or DEFAULT_FLOAT),
+                   dtype, None, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size filled with ``fill_value`` (its dtype inferred from it)."""
+    xp = _xp(device)
+    default = DEFAULT_FLOAT if isinstance(fill_value, float) else (
+        np.dtype(bool) if isinstance(fill_value, bool) else np.dtype(np.int64))
+    np_dtype = to_numpy_dtype(dtype) or default
+    shape = _shape('full', (size,) if isinstance(size, (tuple, list)) else (size,))
+    return _finish(xp.full(shape, fill_value, dtype=np_dtype), np_dtype, None, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix of shape ``(n, m)`` (``m`` defaults to ``n``)."""
+    return _finish(_xp(device).eye(n, m, dtype=to_numpy_dtype(dtype) or DEFAULT_FLOAT), dtype, None, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(n)`` is 0..n-1.
+    Integers give int64, floats float32, as PyTorch."""
+    if end is None:
+        start, end = 0, start
+    is_float = any(isinstance(v, float) for v in (start, end, step))
+    default = DEFAULT_FLOAT if is_float else np.dtype(np.int64)
+    arr = _xp(device).arange(start, end, step, dtype=np.float64 if is_float else np.int64)
+    return _finish(arr, dtype, None, requires_grad, default)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return _finish(_xp(device).linspace(start, end, int(steps)), dtype, None, requires_grad)
+
+
+def _random(arr, dtype, device, requires_grad):
+    return _finish(arr, dtype, device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    """Uniform random values in [0, 1)."""
+    np_dtype = to_numpy_dtype(dtype) or DEFAULT_FLOAT
+    arr = generator().random(_shape('rand', size), dtype=np.float64 if np_dtype != np.float32 else np.float32)
+    return _random(arr, np_dtype, device, requires_grad)
+
+
+def randn(*size, mu=0.0, sigma=1.0, dtype=None, device=None, requires_grad=False):
+    """Normal random values with mean ``mu`` and standard deviation ``sigma``."""
+    np_dtype = to_numpy_dtype(dtype) or DEFAULT_FLOAT
+    arr = generator().standard_normal(_shape('randn', size),
+                                      dtype=np.float64 if np_dtype != np.float32 else np.float32)
+    if sigma != 1.0:
+        arr *= sigma
+    if mu != 0.0:
+        arr += mu
+    return _random(arr, np_dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
+    """Random integers in [low, high) (``randint(high, size)`` also works), int64."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    size = () if size is None else (tuple(size) if isinstance(size, (tuple, list)) else (int(size),))
+    arr = generator().integers(low, high, size=size, dtype=np.int64)
+    return _finish(arr, dtype, device, requires_grad, np.dtype(np.int64))
+
+
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1."""
+    return _finish(generator().permutation(int(n)).astype(np.int64), dtype, device, False, np.dtype(np.int64))
+
+
+def bernoulli(p, size=None, dtype=None, device=None, requires_grad=False):
+    """Samples of 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
+    probs = p.data if isinstance(p, Tensor) else p
+    if size is None:
+        size = np.shape(probs) if not hasattr(probs, 'shape') else probs.shape
+    size = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
+    probs = backend.move(probs, DEVICE.CPU) if hasattr(probs, 'shape') else probs
+    arr = (generator().random(size, dtype=np.float32) < probs)
+    return _finish(arr, dtype, device if device is not None else (p.device if isinstance(p, Tensor) else None),
+                   requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False):
+    """Normal random values with the given mean and std."""
+    return randn(*(size or ()), mu=mean, sigma=std, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _like(fn):
+    def like(t, dtype=None, device=None, requires_grad=False):
+        return fn(*t.data.shape, dtype=dtype or t.data.dtype, device=device or t.device, requires_grad=requires_grad)
+    like.__name__ = fn.__name__ + '_like'
+    like.__doc__ = f"``{fn.__name__}`` with the shape, dtype and device of ``t``."
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """``full`` with the shape, dtype and device of ``t``."""
+    return full(t.data.shape, fill_value, dtype=dtype or t.data.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """PyTorch's ``torch.tensor``: a new tensor from data (``requires_grad`` defaults to False)."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory with an array when no conversion is needed."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device, requires_grad=False)
+
+
+def from_numpy(arr):
+    """A tensor sharing memory with the NumPy array ``arr``."""
+    return Tensor(arr, requires_grad=False)

@@ -1,0 +1,407 @@
+"""Elementwise ops: arithmetic with broadcasting, unary math, comparisons,
+casts and device moves.
+
+Binary ops accept a Tensor on either side and a Python number, list or array
+on the other (treated as a constant). Gradients may come back in the
+broadcast shape; the engine sums them down to each input's shape.
+"""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, _from_python, track
+from ..autograd.node import Node
+from ..dtypes import DEFAULT_FLOAT, promote
+
+_ndarray = np.ndarray
+_SCALARS = (int, float, bool)
+
+
+# ---------------------------------------------------------------------- operands
+def _device_error(op, a, b):
+    raise RuntimeError(f"{op}: expected all tensors on the same device, got "
+                       f"{backend.device_of(a).value} and {backend.device_of(b).value}")
+
+
+def _broadcast_error(op, a, b):
+    raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
+
+
+def operands(op, a, b):
+    """(a, b, a_data, b_data): both tensors (or None for a Python scalar) and
+    their arrays with PyTorch's dtype promotion applied."""
+    if isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            a = _constant(a, b)
+        ad, bd = a.data, b.data
+        if ad.__class__ is not bd.__class__:
+            _device_error(op, ad, bd)
+        if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
+            dt = promote(ad.dtype, bd.dtype)
+            ad = ad if ad.dtype == dt else ad.astype(dt)
+            bd = bd if bd.dtype == dt else bd.astype(dt)
+        return a, b, ad, bd
+    if isinstance(b, _SCALARS):
+        ad = a.data
+        if isinstance(b, float) and ad.dtype.kind != 'f':
+            ad = ad.astype(DEFAULT_FLOAT)
+        return a, None, ad, b
+    b = _constant(b, a)
+    return operands(op, a, b)
+
+
+def _constant(x, like):
+    if isinstance(x, _SCALARS):
+        dt = like.data.dtype if (like.data.dtype.kind == 'f' or isinstance(x, (int, bool))) else DEFAULT_FLOAT
+        arr = backend.array_module(like.data).asarray(x, dtype=dt if not isinstance(x, float) or dt.kind == 'f' else DEFAULT_FLOAT)
+        return Tensor._wrap(arr)
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, backend.array_types()):
+        arr = x
+    else:
+        arr = _from_python(x, None)
+        if arr.dtype.kind == 'f' and like.data.dtype.kind == 'f':
+            arr = arr.astype(like.data.dtype)
+    if backend.device_of(arr) is not like.device:
+        _device_error('op', like.data, arr)
+    return Tensor._wrap(arr)
+
+
+def _need(node, i):
+    return node.next[i] is not None
+
+
+# ---------------------------------------------------------------------- binary
+class AddBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return g, g
+
+
+class SubBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return g, (-g if self.next[1] is not None else None)
+
+
+class MulBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved
+        return (g * b if self.next[0] is not None else None,
+                g * a if self.next[1] is not None else None)
+
+
+class DivBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = g / b if self.next[0] is not None else None
+        gb = -g * a / (b * b) if self.next[1] is not None else None
+        return ga, gb
+
+
+class PowBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b, out = self.saved
+        ga = gb = None
+        if self.next[0] is not None:
+            ga = g * b * a ** (b - 1) if not isinstance(b, _SCALARS) or b != 2 else g * 2 * a
+        if self.next[1] is not None:
+            xp = backend.array_module(out)
+            with np.errstate(divide='ignore', invalid='ignore'):
+                gb = g * out * xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0, np.nan))
+        return ga, gb
+
+
+def add(a, b):
+    """Elementwise ``a + b`` with broadcasting."""
+    a, b, ad, bd = operands('add', a, b)
+    try:
+        out = ad + bd
+    except ValueError:
+        _broadcast_error('add', ad, bd)
+    return track(out, AddBackward, (a, b))
+
+
+def sub(a, b):
+    """Elementwise ``a - b`` with broadcasting."""
+    a, b, ad, bd = operands('sub', a, b)
+    try:
+        out = ad - bd
+    except ValueError:
+        _broadcast_error('sub', ad, bd)
+    return track(out, SubBackward, (a, b))
+
+
+def rsub(a, b):
+    """Elementwise ``b - a`` (the reflected subtraction)."""
+    return sub(_constant(b, a) if not isinstance(b, Tensor) else b, a)
+
+
+def mul(a, b):
+    """Elementwise ``a * b`` with broadcasting."""
+    a, b, ad, bd = operands('mul', a, b)
+    try:
+        out = ad * bd
+    except ValueError:
+        _broadcast_error('mul', ad, bd)
+    return track(out, MulBackward, (a, b), (ad, bd), check=(a,) if b is None else (a, b))
+
+
+def div(a, b):
+    """Elementwise true division ``a / b`` with broadcasting (integers give float32)."""
+    a, b, ad, bd = operands('div', a, b)
+    if ad.dtype.kind != 'f':
+        ad = ad.astype(DEFAULT_FLOAT)
+        if not isinstance(bd, _SCALARS):
+            bd = bd.astype(DEFAULT_FLOAT)
+    try:
+        out = ad / bd
+    except ValueError:
+        _broadcast_error('div', ad, bd)
+    return track(out, DivBackward, (a, b), (ad, bd), check=(a,) if b is None else (a, b))
+
+
+def rdiv(a, b):
+    """Elementwise ``b / a`` (the reflected division)."""
+    return div(_constant(b, a) if not isinstance(b, Tensor) else b, a)
+
+
+def pow(a, b):  # noqa: A001 - PyTorch's name
+    """Elementwise ``a ** b`` with broadcasting; ``b`` may be a tensor or a number."""
+    a, b, ad, bd = operands('pow', a, b)
+    if isinstance(bd, float) and ad.dtype.kind != 'f':
+        ad = ad.astype(DEFAULT_FLOAT)
+    try:
+        out = ad ** bd
+    except ValueError:
+        _broadcast_error('pow', ad, bd)
+    return track(out, PowBackward, (a, b), (ad, bd, out), check=(a,) if b is None else (a, b))
+
+
+def rpow(a, b):
+    """Elementwise ``b ** a`` (the reflected power)."""
+    return pow(_constant(b, a) if not isinstance(b, Tensor) else b, a)
+
+
+class MaximumBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved
+        # ties split the gradient evenly, as PyTorch does
+        xp = backend.array_module(g)
+        wa = (a > b) + 0.5 * (a == b)
+        wa = wa.astype(g.dtype) if hasattr(wa, 'astype') else xp.asarray(wa, dtype=g.dtype)
+        return (g * wa if self.next[0] is not None else None,
+                g * (1 - wa) if self.next[1] is not None else None)
+
+
+def maximum(a, b):
+    """Elementwise maximum of ``a`` and ``b`` (ties share the gradient)."""
+    a, b, ad, bd = operands('maximum', a, b)
+    xp = backend.array_module(ad)
+    try:
+        out = xp.maximum(ad, bd)
+    except ValueError:
+        _broadcast_error('maximum', ad, bd)
+    return track(out, MaximumBackward, (a, b), (ad, bd), check=(a,) if b is None else (a, b))
+
+
+def minimum(a, b):
+    """Elementwise minimum of ``a`` and ``b`` (ties share the gradient)."""
+    a, b, ad, bd = operands('minimum', a, b)
+    xp = backend.array_module(ad)
+    try:
+        out = xp.minimum(ad, bd)
+    except ValueError:
+        _broadcast_error('minimum', ad, bd)
+    # min(a, b) = -max(-a, -b): reuse maximum's tie rule with swapped comparison
+    return track(out, MaximumBackward, (a, b), (-ad, -bd if not isinstance(bd, _SCALARS) else -bd),
+                 check=(a,) if b is None else (a, b))
+
+
+# ---------------------------------------------------------------------- unary
+def unary_op(name, forward, grad, saves='x', doc=None, float_only=True):
+    """Build a differentiable unary op from ``forward(xp, x)`` and
+    ``grad(xp, g, x, y)`` (the vector-Jacobian product); ``saves`` names what
+    backward needs: 'x' (input), 'y' (output), 'xy' or '' (nothing)."""
+    save_x, save_y = 'x' in saves, 'y' in saves
+
+    def backward(self, g):
+        x, y = self.saved
+        return (grad(backend.array_module(g), g, x, y),)
+
+    node_cls = type(f'{name.capitalize()}Backward', (Node,), {'__slots__': (), 'backward': backward})
+
+    def op(x):
+        xd = x.data
+        if float_only and xd.dtype.kind != 'f':
+            xd = xd.astype(DEFAULT_FLOAT)
+        xp = np if xd.__class__ is _ndarray else backend.array_module(xd)
+        y = forward(xp, xd)
+        return track(y, node_cls, (x,), (xd if save_x else None, y if save_y else None),
+                     check=(x,) if save_x else None, check_out=save_y)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc or f"Elementwise {name}."
+    op.node_cls = node_cls
+    return op
+
+
+neg = unary_op('neg', lambda xp, x: -x, lambda xp, g, x, y: -g, saves='', float_only=False,
+               doc="Elementwise negation ``-x``.")
+exp = unary_op('exp', lambda xp, x: xp.exp(x), lambda xp, g, x, y: g * y, saves='y',
+               doc="Elementwise exponential.")
+log = unary_op('log', lambda xp, x: xp.log(x), lambda xp, g, x, y: g / x,
+               doc="Elementwise natural logarithm.")
+sqrt = unary_op('sqrt', lambda xp, x: xp.sqrt(x), lambda xp, g, x, y: g / (2 * y), saves='y',
+                doc="Elementwise square root.")
+sin = unary_op('sin', lambda xp, x: xp.sin(x), lambda xp, g, x, y: g * xp.cos(x), doc="Elementwise sine.")
+cos = unary_op('cos', lambda xp, x: xp.cos(x), lambda xp, g, x, y: -g * xp.sin(x), doc="Elementwise cosine.")
+tanh = unary_op('tanh', lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y * y), saves='y',
+                doc="Elementwise hyperbolic tangent.")
+abs = unary_op('abs', lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * xp.sign(x),  # noqa: A001
+               float_only=False, doc="Elementwise absolute value (gradient 0 at 0, as PyTorch).")
+sign = unary_op('sign', lambda xp, x: xp.sign(x), lambda xp, g, x, y: g * 0, saves='', float_only=False,
+                doc="Elementwise sign (-1, 0 or 1); its gradient is zero.")
+
+
+def _sigmoid(xp, x):
+    # numerically stable on both tails
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = unary_op('sigmoid', _sigmoid, lambda xp, g, x, y: g * y * (1 - y), saves='y',
+                   doc="Elementwise logistic sigmoid ``1 / (1 + exp(-x))``.")
+relu = unary_op('relu', lambda xp, x: xp.maximum(x, 0), lambda xp, g, x, y: g * (y > 0), saves='y',
+                float_only=False, doc="Elementwise ReLU ``max(x, 0)``.")
+
+
+class ClampBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        x, lo, hi = self.saved
+        mask = True
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = mask & (x <= hi)
+        return (g * mask,)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+    """Clamp every element into ``[min, max]`` (either bound may be None)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    xd = x.data
+    lo = min.data if isinstance(min, Tensor) else min
+    hi = max.data if isinstance(max, Tensor) else max
+    xp = backend.array_module(xd)
+    out = xd
+    if lo is not None:
+        out = xp.maximum(out, lo)
+    if hi is not None:
+        out = xp.minimum(out, hi)
+    if out.dtype != xd.dtype:
+        out = out.astype(xd.dtype)
+    return track(out, ClampBackward, (x,), (xd, lo, hi), check=(x,))
+
+
+clip = clamp
+
+
+# ---------------------------------------------------------------------- comparisons (not differentiable)
+def _compare(name, fn):
+    def op(a, b):
+        a, b, ad, bd = operands(name, a, b)
+        try:
+            return Tensor._wrap(fn(ad, bd))
+        except ValueError:
+            _broadcast_error(name, ad, bd)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise comparison ``{name}``, a bool tensor (not differentiable)."
+    return op
+
+
+eq = _compare('eq', lambda a, b: a == b)
+ne = _compare('ne', lambda a, b: a != b)
+lt = _compare('lt', lambda a, b: a < b)
+le = _compare('le', lambda a, b: a <= b)
+gt = _compare('gt', lambda a, b: a > b)
+ge = _compare('ge', lambda a, b: a >= b)
+
+
+def _logical(name, fn):
+    def op(a, b):
+        a, b, ad, bd = operands(name, a, b)
+        return Tensor._wrap(fn(ad, bd))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of bool (or integer bitwise) tensors."
+    return op
+
+
+logical_and = _logical('logical_and', lambda a, b: a & b)
+logical_or = _logical('logical_or', lambda a, b: a | b)
+logical_xor = _logical('logical_xor', lambda a, b: a ^ b)
+
+
+def invert(x):
+    """Logical not of a bool tensor (bitwise not of an integer one)."""
+    if x.data.dtype.kind == 'f':
+        raise TypeError(f"invert: ~ is only defined for bool and integer tensors, got {x.data.dtype}")
+    return Tensor._wrap(~x.data)
+
+
+def logical_not(x):
+    """Elementwise logical not (a bool tensor)."""
+    return Tensor._wrap(x.data == 0)
+
+
+# ---------------------------------------------------------------------- casts and moves
+class CastBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g.astype(self.saved),)
+
+
+def cast(x, np_dtype):
+    """``x`` converted to ``np_dtype``; differentiable between floating dtypes."""
+    out = x.data.astype(np_dtype)
+    if np_dtype.kind != 'f':
+        return Tensor._wrap(out)
+    return track(out, CastBackward, (x,), x.data.dtype)
+
+
+class ToDeviceBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (backend.move(g, self.saved),)
+
+
+def to_device_op(x, device):
+    """A differentiable copy of ``x`` on ``device``."""
+    return track(backend.move(x.data, device), ToDeviceBackward, (x,), x.device)
+
+
+class CloneBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g,)
+
+
+def clone(x):
+    """A differentiable copy of ``x`` with its own memory."""
+    return track(x.data.copy(), CloneBackward, (x,))

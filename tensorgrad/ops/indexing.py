@@ -1,0 +1,219 @@
+"""Indexing: ``__getitem__`` (basic indexing gives views; bool masks and
+integer arrays copy), ``where``, ``masked_fill``, ``gather``, ``lookup``,
+``index_select`` and the out-of-place half of ``__setitem__``."""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, as_view, track
+from ..autograd.node import Node
+
+
+def _is_basic(item):
+    return item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice))
+
+
+def normalize_index(index, device):
+    """Index with Tensors replaced by arrays on ``device`` and lists by arrays.
+    Returns (index, basic) where ``basic`` means NumPy returns a view."""
+    items = index if isinstance(index, tuple) else (index,)
+    basic = True
+    out = []
+    for it in items:
+        if isinstance(it, Tensor):
+            it = it.data
+            basic = False
+            if backend.device_of(it) is not device:
+                it = backend.move(it, device)
+        elif isinstance(it, (list, np.ndarray)) or (backend._cupy is not None and isinstance(it, backend._cupy.ndarray)):
+            it = backend.move(np.asarray(it), device) if isinstance(it, list) else backend.move(it, device)
+            basic = False
+        elif isinstance(it, bool):
+            basic = False
+        elif not _is_basic(it):
+            raise TypeError(f"getitem: unsupported index {it!r} of type {type(it).__name__}")
+        out.append(it)
+    return (tuple(out) if isinstance(index, tuple) else out[0]), basic
+
+
+class GetItemBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, index, basic = self.saved
+        xp = backend.array_module(g)
+        gx = xp.zeros(shape, dtype=g.dtype)
+        if basic:
+            gx[index] = g
+        elif xp is np:
+            np.add.at(gx, index, g)  # repeated indices accumulate
+        else:
+            _scatter_add_cupy(gx, index, g)
+        return (gx,)
+
+
+def _scatter_add_cupy(gx, index, g):
+    import cupyx  # noqa: PLC0415 - cuda only
+    cupyx.scatter_add(gx, index, g)
+
+
+def getitem(x, index):
+    """``x[index]`` with ints, slices, None, Ellipsis, bool masks and integer arrays."""
+    index, basic = normalize_index(index, x.device)
+    xd = x.data
+    try:
+        out = xd[index]
+    except IndexError as e:
+        raise IndexError(f"getitem: index {_describe(index)} is invalid for a tensor of shape {xd.shape}: {e}") from None
+    t = track(out, GetItemBackward, (x,), (xd.shape, index, basic))
+    if basic:
+        as_view(t, x)
+    return t
+
+
+def _describe(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return '(' + ', '.join(f'array{tuple(i.shape)}' if hasattr(i, 'shape') else repr(i) for i in items) + ')'
+
+
+def lookup(x, mask):
+    """Rows (or elements) of ``x`` selected by ``mask``: an integer index tensor
+    (e.g. an embedding lookup, ``weight.lookup(ids)``), a bool mask, or a
+    tuple of index tensors, one per leading dimension."""
+    return getitem(x, mask)
+
+
+class SetItemBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        index, value_shape = self.saved
+        gx = None
+        if self.next[0] is not None:
+            gx = g.copy()
+            gx[index] = 0
+        gv = None
+        if self.next[1] is not None:
+            gv = g[index]
+            if gv.shape != value_shape:
+                from ..autograd.engine import unbroadcast  # noqa: PLC0415
+                gv = unbroadcast(gv, value_shape)
+        return gx, gv
+
+
+def setitem_op(x, index, value):
+    """The out-of-place ``x`` with ``x[index] = value`` (differentiable in both)."""
+    index, _ = normalize_index(index, x.device)
+    if isinstance(value, Tensor):
+        vd = value.data
+        if vd.__class__ is not x.data.__class__:
+            raise RuntimeError(f"setitem: value on {value.device.value}, tensor on {x.device.value}")
+    else:
+        vd = value
+        value = None
+    out = x.data.copy()
+    try:
+        out[index] = vd
+    except (ValueError, IndexError) as e:
+        raise type(e)(f"setitem: cannot assign a value of shape {getattr(vd, 'shape', ())} to index "
+                      f"{_describe(index)} of a tensor of shape {x.data.shape}: {e}") from None
+    return track(out, SetItemBackward, (x, value), (index, getattr(vd, 'shape', ())))
+
+
+class WhereBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        cond = self.saved
+        xp = backend.array_module(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        return (None,
+                xp.where(cond, g, zero) if self.next[1] is not None else None,
+                xp.where(cond, zero, g) if self.next[2] is not None else None)
+
+
+def where(condition, x=None, y=None):
+    """Elementwise ``x if condition else y`` with broadcasting; with only a
+    condition, the indices of its non-zero elements (as ``nonzero(as_tuple=True)``)."""
+    from .elementwise import _constant  # noqa: PLC0415
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if x is None and y is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in cond.nonzero())
+    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
+    if like is None:
+        like = Tensor(x)
+    x = _constant(x, like) if not isinstance(x, Tensor) else x
+    y = _constant(y, like) if not isinstance(y, Tensor) else y
+    xd, yd = x.data, y.data
+    if xd.dtype != yd.dtype:
+        from ..dtypes import promote  # noqa: PLC0415
+        dt = promote(xd.dtype, yd.dtype)
+        xd, yd = xd.astype(dt), yd.astype(dt)
+    xp = backend.array_module(xd)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    try:
+        out = xp.where(cond, xd, yd)
+    except ValueError:
+        raise ValueError(f"where: shapes {tuple(cond.shape)}, {xd.shape} and {yd.shape} cannot be "
+                         f"broadcast together") from None
+    return track(out, WhereBackward, (None, x, y), cond)
+
+
+def masked_fill(x, mask, value):
+    """A copy of ``x`` with ``value`` where ``mask`` is True (mask broadcasts to ``x``)."""
+    md = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if md.dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {md.dtype}")
+    try:
+        np.broadcast_shapes(md.shape, x.data.shape)
+    except ValueError:
+        raise ValueError(f"masked_fill: mask of shape {md.shape} does not broadcast to "
+                         f"tensor of shape {x.data.shape}") from None
+    if isinstance(value, Tensor):
+        return where(md, value, x)
+    xp = backend.array_module(x.data)
+    return where(md, xp.asarray(value, dtype=x.data.dtype), x)
+
+
+class GatherBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, idx, axis = self.saved
+        xp = backend.array_module(g)
+        gx = xp.zeros(shape, dtype=g.dtype)
+        full = list(xp.indices(idx.shape, sparse=True))
+        full[axis] = idx
+        if xp is np:
+            np.add.at(gx, tuple(full), g)
+        else:
+            _scatter_add_cupy(gx, tuple(full), g)
+        return (gx,)
+
+
+def gather(x, dim, index):
+    """PyTorch's ``gather``: ``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` etc."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in 'iu':
+        raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
+    xd = x.data
+    if idx.ndim != xd.ndim:
+        raise ValueError(f"gather: index has {idx.ndim} dimensions but the tensor has {xd.ndim}")
+    axis = dim % xd.ndim
+    xp = backend.array_module(xd)
+    out = xp.take_along_axis(xd, idx, axis=axis) if idx.shape == xd.shape or all(
+        a <= b or i == axis for i, (a, b) in enumerate(zip(idx.shape, xd.shape))) else None
+    if out is None:
+        raise ValueError(f"gather: index shape {idx.shape} exceeds tensor shape {xd.shape} outside dim {dim}")
+    if out.shape != idx.shape:  # take_along_axis broadcasts; gather uses index's shape
+        sl = tuple(slice(0, n) for n in idx.shape)
+        out = xp.take_along_axis(xd[tuple(slice(0, n) if i != axis else slice(None)
+                                          for i, n in enumerate(idx.shape))], idx, axis=axis)[sl]
+    return track(out, GatherBackward, (x,), (xd.shape, idx, axis))
+
+
+def index_select(x, dim, index):
+    """The entries of ``x`` at ``index`` (1-D integer tensor) along ``dim``."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    axis = dim % x.data.ndim
+    return getitem(x, (slice(None),) * axis + (Tensor._wrap(idx),))

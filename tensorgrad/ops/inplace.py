@@ -1,0 +1,152 @@
+"""In-place ops (``add_``, ``mul_``, ``zero_``, ``masked_fill_``, ``__setitem__`` …).
+
+Without graph recording they write straight into the tensor's memory. When
+the graph is being recorded, the op is computed out of place from a copy of
+the old value (which its backward may need), the result is written back
+into the tensor's memory, and the tensor takes the op's node as its
+``grad_fn``. Each in-place write bumps the version counter the tensor shares
+with its views, so a node that saved the old value raises at backward
+instead of returning a wrong gradient.
+"""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor
+from ..autograd.grad_mode import GRAD_MODE
+
+
+def _any_requires_grad(args):
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
+
+
+def apply_inplace(self, name, compute, *args):
+    """Run ``compute(src, *args)`` (an out-of-place op) and store its result in ``self``."""
+    if GRAD_MODE.enabled and (self.requires_grad or _any_requires_grad(args)):
+        if self.grad_fn is None and self.requires_grad:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in place "
+                               f"(do it under tensorgrad.no_grad(), or on a clone)")
+        if self._base is not None:
+            raise RuntimeError(f"{name}: in-place modification of a view is not differentiable here; "
+                               f"use the out-of-place op or modify a clone")
+        src = Tensor._wrap(self.data.copy(), self.requires_grad)
+        src.grad_fn = self.grad_fn
+        res = compute(src, *args)
+        _write(self, name, res.data)
+        self.grad_fn = res.grad_fn
+        self.requires_grad = res.requires_grad
+        node = res.grad_fn
+        if node is not None and node.versions is not None:
+            # the node's check of its own output now refers to this tensor
+            node.versions = [(self._vc, self._vc[0]) if vc is res._vc else (vc, v) for vc, v in node.versions]
+        return self
+    res = compute(self, *args)
+    _write(self, name, res.data)
+    return self
+
+
+def _write(self, name, value):
+    xp = backend.array_module(self.data)
+    if value.shape != self.data.shape:
+        try:
+            value = xp.broadcast_to(value, self.data.shape)
+        except ValueError:
+            raise ValueError(f"{name}: result of shape {value.shape} cannot be written into a tensor of "
+                             f"shape {self.data.shape}") from None
+    if value.dtype != self.data.dtype and not np.can_cast(value.dtype, self.data.dtype, 'same_kind'):
+        raise TypeError(f"{name}: result of dtype {value.dtype} cannot be stored in a tensor of dtype "
+                        f"{self.data.dtype}")
+    xp.copyto(self.data, value, casting='unsafe')
+    self._vc[0] += 1
+
+
+def _fast_arith(name, ufunc, op):
+    """An in-place arithmetic method with a direct ufunc path when nothing is recorded."""
+    def method(self, other):
+        if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))):
+            od = other.data if isinstance(other, Tensor) else other
+            try:
+                ufunc(self.data, od, out=self.data, casting='same_kind')
+            except ValueError:
+                raise ValueError(f"{name}: operand of shape {getattr(od, 'shape', ())} cannot be applied in "
+                                 f"place to a tensor of shape {self.data.shape}") from None
+            except TypeError as e:
+                raise TypeError(f"{name}: {e}") from None
+            self._vc[0] += 1
+            return self
+        return apply_inplace(self, name, op, other)
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{op.__name__}``; returns the tensor."
+    return method
+
+
+def make_inplace_methods(ops):
+    """The in-place methods bound onto Tensor, built from the out-of-place ``ops`` namespace."""
+    def zero_(self):
+        """Fill with zeros in place."""
+        return fill_(self, 0)
+
+    def fill_(self, value):
+        """Fill with ``value`` in place (a number or a one-element tensor)."""
+        if GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            return apply_inplace(self, 'fill_', lambda s, v: ops.add(ops.mul(s, 0), v), value)
+        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        self._vc[0] += 1
+        return self
+
+    def masked_fill_(self, mask, value):
+        """Fill with ``value`` in place where ``mask`` is True."""
+        return apply_inplace(self, 'masked_fill_', ops.masked_fill, mask, value)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        """Clamp in place."""
+        return apply_inplace(self, 'clamp_', lambda s: ops.clamp(s, min, max))
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+        if not isinstance(src, Tensor):
+            src = Tensor(src, requires_grad=False)
+        return apply_inplace(self, 'copy_', lambda s, v: ops.add(ops.mul(s, 0), v), src)
+
+    def setitem(self, index, value):
+        """``x[index] = value``, in place."""
+        if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))):
+            from .indexing import normalize_index  # noqa: PLC0415
+            idx, _ = normalize_index(index, self.device)
+            vd = value.data if isinstance(value, Tensor) else value
+            try:
+                self.data[idx] = vd
+            except (ValueError, IndexError) as e:
+                raise type(e)(f"setitem: cannot assign a value of shape {getattr(vd, 'shape', ())} to a "
+                              f"tensor of shape {self.data.shape}: {e}") from None
+            self._vc[0] += 1
+            return
+        apply_inplace(self, 'setitem', ops.setitem_op, index, value)
+
+    def unary_inplace(name):
+        fn = getattr(ops, name)
+
+        def method(self):
+            return apply_inplace(self, name + '_', fn)
+        method.__name__ = name + '_'
+        method.__doc__ = f"In-place ``{name}``; returns the tensor."
+        return method
+
+    methods = {
+        'add_': _fast_arith('add_', np.add, ops.add),
+        'sub_': _fast_arith('sub_', np.subtract, ops.sub),
+        'mul_': _fast_arith('mul_', np.multiply, ops.mul),
+        'div_': _fast_arith('div_', np.true_divide, ops.div),
+        'pow_': lambda self, e: apply_inplace(self, 'pow_', ops.pow, e),
+        'zero_': zero_, 'fill_': fill_, 'masked_fill_': masked_fill_, 'clamp_': clamp_,
+        'clip_': clamp_, 'copy_': copy_, '__setitem__': setitem,
+    }
+    for name in ('exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'neg', 'abs', 'sin', 'cos'):
+        methods[name + '_'] = unary_inplace(name)
+    methods['__iadd__'] = methods['add_']
+    methods['__isub__'] = methods['sub_']
+    methods['__imul__'] = methods['mul_']
+    methods['__itruediv__'] = methods['div_']
+    return methods

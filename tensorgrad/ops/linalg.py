@@ -1,0 +1,91 @@
+"""Matrix products: ``matmul`` (1-D, 2-D, batched, broadcast batch dims)."""
+from .. import backend
+from .._tensor import Tensor, track
+from ..autograd.node import Node
+from .elementwise import operands
+
+
+class MatmulBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved
+        xp = backend.array_module(g)
+        ga = gb = None
+        if a.ndim == 1 and b.ndim == 1:  # dot product
+            return (g * b if self.next[0] is not None else None,
+                    g * a if self.next[1] is not None else None)
+        if a.ndim == 1:
+            # (k) @ (..., k, n) -> (..., n)
+            if self.next[0] is not None:
+                ga = xp.matmul(g[..., None, :], xp.swapaxes(b, -1, -2))[..., 0, :]
+            if self.next[1] is not None:
+                gb = a[:, None] * g[..., None, :]
+            return ga, gb
+        if b.ndim == 1:
+            # (..., m, k) @ (k) -> (..., m)
+            if self.next[0] is not None:
+                ga = g[..., :, None] * b
+            if self.next[1] is not None:
+                gb = xp.matmul(xp.swapaxes(a, -1, -2), g[..., :, None])[..., 0]
+            return ga, gb
+        if self.next[0] is not None:
+            ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
+        if self.next[1] is not None:
+            if a.ndim == 2 or b.ndim > 2:
+                gb = xp.matmul(xp.swapaxes(a, -1, -2), g)
+            else:
+                # b is a matrix shared across a's batch: one GEMM over the folded batch
+                k, n = a.shape[-1], g.shape[-1]
+                gb = xp.matmul(a.reshape(-1, k).T, g.reshape(-1, n))
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors,
+    leading dimensions are batch dimensions and broadcast."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        a, b, ad, bd = operands('matmul', a, b)
+        if b is None:
+            raise TypeError("matmul: both operands must be tensors or arrays, got a scalar")
+    else:
+        ad, bd = a.data, b.data
+        if ad.__class__ is not bd.__class__:
+            raise RuntimeError(f"matmul: expected both tensors on the same device, got "
+                               f"{a.device.value} and {b.device.value}")
+        if ad.dtype != bd.dtype:
+            a, b, ad, bd = operands('matmul', a, b)
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {ad.shape} and {bd.shape}")
+    try:
+        out = ad @ bd
+    except ValueError:
+        raise ValueError(f"matmul: shapes {ad.shape} and {bd.shape} do not align") from None
+    return track(out, MatmulBackward, (a, b), (ad, bd), check=(a, b))
+
+
+def rmatmul(a, b):
+    """``b @ a`` (the reflected product)."""
+    from .elementwise import _constant  # noqa: PLC0415
+    return matmul(_constant(b, a), a)
+
+
+def dot(a, b):
+    """Dot product of two 1-D tensors."""
+    if a.data.ndim != 1 or b.data.ndim != 1:
+        raise ValueError(f"dot: expected 1-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    return matmul(a, b)
+
+
+def mm(a, b):
+    """Product of two 2-D tensors."""
+    if a.data.ndim != 2 or b.data.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched product of two 3-D tensors."""
+    if a.data.ndim != 3 or b.data.ndim != 3:
+        raise ValueError(f"bmm: expected 3-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    return matmul(a, b)

@@ -1,0 +1,285 @@
+"""Reductions over ``dim`` (an int, a tuple of ints, negative allowed, or
+None for all) with ``keepdim``: sum, mean, max/min, amax/amin, prod, var,
+std, logsumexp, argmax/argmin."""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, track
+from ..autograd.node import Node
+from ..dtypes import DEFAULT_FLOAT
+
+
+def normalize_dims(op, dim, ndim):
+    """``dim`` as a sorted tuple of non-negative axes (None -> all axes)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(d) % max(ndim, 1) if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dim!r} repeats a dimension")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand_grad(g, in_shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input."""
+    if not keepdim and axes:
+        g = g.reshape(_keep_shape(in_shape, axes))
+    return g
+
+
+class SumBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        in_shape, axes, keepdim = self.saved
+        g = _expand_grad(g, in_shape, axes, keepdim)
+        return (backend.array_module(g).broadcast_to(g, in_shape),)
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
+    """Sum over ``dim`` (all dimensions when None); bools and ints sum as int64."""
+    xd = x.data
+    axes = normalize_dims('sum', dim, xd.ndim)
+    if dtype is not None:
+        from ..dtypes import to_numpy_dtype  # noqa: PLC0415
+        xd = xd.astype(to_numpy_dtype(dtype))
+    elif xd.dtype.kind in 'bui':
+        xd = xd.astype(np.int64)
+    out = xd.sum(axis=axes, keepdims=keepdim)
+    return track(out, SumBackward, (x,), (xd.shape, axes, keepdim))
+
+
+class MeanBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        in_shape, axes, keepdim, count = self.saved
+        g = _expand_grad(g, in_shape, axes, keepdim) / count
+        return (backend.array_module(g).broadcast_to(g, in_shape),)
+
+
+def mean(x, dim=None, keepdim=False):
+    """Mean over ``dim`` (all dimensions when None)."""
+    xd = x.data
+    if xd.dtype.kind != 'f':
+        xd = xd.astype(DEFAULT_FLOAT)
+    axes = normalize_dims('mean', dim, xd.ndim)
+    out = xd.mean(axis=axes, keepdims=keepdim)
+    count = 1
+    for a in axes:
+        count *= xd.shape[a]
+    return track(out, MeanBackward, (x,), (xd.shape, axes, keepdim, count))
+
+
+class ExtremumBackward(Node):
+    """Gradient of max/min: split evenly among the elements equal to the extremum."""
+    __slots__ = ()
+
+    def backward(self, g):
+        xd, out, axes, keepdim = self.saved
+        out_k = _expand_grad(out, xd.shape, axes, keepdim)
+        g = _expand_grad(g, xd.shape, axes, keepdim)
+        mask = (xd == out_k)
+        count = mask.sum(axis=axes, keepdims=True)
+        return (g * mask / count,)
+
+
+class ExtremumAtBackward(Node):
+    """Gradient of max/min along one dim: all of it to the selected index."""
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, idx, axis, keepdim = self.saved
+        xp = backend.array_module(g)
+        gx = xp.zeros(shape, dtype=g.dtype)
+        if not keepdim:
+            g = xp.expand_dims(g, axis)
+        xp.put_along_axis(gx, xp.expand_dims(idx, axis) if not keepdim else idx, g, axis=axis)
+        return (gx,)
+
+
+def _extremum(name, x, dim, keepdim, arg_fn, red_fn):
+    xd = x.data
+    if xd.size == 0:
+        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {xd.shape}")
+    if dim is None or not isinstance(dim, (int, np.integer)):
+        axes = normalize_dims(name, dim, xd.ndim)
+        out = red_fn(xd, axis=axes, keepdims=keepdim)
+        return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+    axis = normalize_dims(name, dim, xd.ndim)
+    axis = axis[0] if axis else 0
+    xp = backend.array_module(xd)
+    if xd.ndim == 0:
+        return track(xd.copy(), ExtremumBackward, (x,), (xd, xd, (), keepdim))
+    idx = arg_fn(xd, axis=axis, keepdims=True)
+    out = xp.take_along_axis(xd, idx, axis=axis)
+    if not keepdim:
+        out = out.squeeze(axis)
+    return track(out, ExtremumAtBackward, (x,), (xd.shape, idx if keepdim else idx.squeeze(axis), axis, keepdim))
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+    """Maximum over ``dim`` (globally when None). Returns the values only (as the
+    reference does; use ``argmax`` for the indices). With a tensor as ``dim``
+    this is the elementwise ``maximum``."""
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum  # noqa: PLC0415
+        return maximum(x, dim)
+    return _extremum('max', x, dim, keepdim, lambda a, axis, keepdims: a.argmax(axis=axis, keepdims=keepdims),
+                     lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims))
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+    """Minimum over ``dim`` (globally when None). Returns the values only (as the
+    reference does; use ``argmin`` for the indices). With a tensor as ``dim``
+    this is the elementwise ``minimum``."""
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum  # noqa: PLC0415
+        return minimum(x, dim)
+    return _extremum('min', x, dim, keepdim, lambda a, axis, keepdims: a.argmin(axis=axis, keepdims=keepdims),
+                     lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims))
+
+
+def amax(x, dim=None, keepdim=False):
+    """Maximum over ``dim`` (int or tuple); ties share the gradient evenly."""
+    xd = x.data
+    axes = normalize_dims('amax', dim, xd.ndim)
+    out = xd.max(axis=axes, keepdims=keepdim)
+    return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+
+
+def amin(x, dim=None, keepdim=False):
+    """Minimum over ``dim`` (int or tuple); ties share the gradient evenly."""
+    xd = x.data
+    axes = normalize_dims('amin', dim, xd.ndim)
+    out = xd.min(axis=axes, keepdims=keepdim)
+    return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the maximum over ``dim`` (of the flattened tensor when None), int64."""
+    xd = x.data
+    if dim is None:
+        return Tensor._wrap(backend.array_module(xd).asarray(xd.argmax()).astype(np.int64))
+    axis = normalize_dims('argmax', dim, xd.ndim)[0]
+    return Tensor._wrap(xd.argmax(axis=axis, keepdims=keepdim).astype(np.int64))
+
+
+def argmin(x, dim=None, keepdim=False):
+    """Index of the minimum over ``dim`` (of the flattened tensor when None), int64."""
+    xd = x.data
+    if dim is None:
+        return Tensor._wrap(backend.array_module(xd).asarray(xd.argmin()).astype(np.int64))
+    axis = normalize_dims('argmin', dim, xd.ndim)[0]
+    return Tensor._wrap(xd.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
+
+
+class ProdBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        xd, out, axes, keepdim = self.saved
+        xp = backend.array_module(g)
+        g = _expand_grad(g, xd.shape, axes, keepdim)
+        out_k = _expand_grad(out, xd.shape, axes, keepdim)
+        zeros = (xd == 0)
+        if not zeros.any():
+            return (g * out_k / xd,)
+        # with zeros: the product of all the other elements, computed directly
+        moved = xp.moveaxis(xd, axes, tuple(range(-len(axes), 0)))
+        flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+        ones = xp.ones_like(flat[..., :1])
+        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = (left * right).reshape(moved.shape)
+        others = xp.moveaxis(others, tuple(range(-len(axes), 0)), axes)
+        return (g * others,)
+
+
+def prod(x, dim=None, keepdim=False):
+    """Product over ``dim`` (all dimensions when None); exact gradient also with zeros."""
+    xd = x.data
+    axes = normalize_dims('prod', dim, xd.ndim)
+    out = xd.prod(axis=axes, keepdims=keepdim)
+    return track(out, ProdBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+
+
+class VarBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        centered, axes, keepdim, denom = self.saved
+        g = _expand_grad(g, centered.shape, axes, keepdim)
+        return (g * centered * (2.0 / denom),)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
+    """Variance over ``dim`` with Bessel's correction by default
+    (``correction=1``; ``unbiased=False`` or ``correction=0``/``ddof=0`` for the population variance)."""
+    xd = x.data
+    if xd.dtype.kind != 'f':
+        xd = xd.astype(DEFAULT_FLOAT)
+    axes = normalize_dims('var', dim, xd.ndim)
+    corr = 1
+    if unbiased is not None:
+        corr = 1 if unbiased else 0
+    if correction is not None:
+        corr = correction
+    if ddof is not None:
+        corr = ddof
+    count = 1
+    for a in axes:
+        count *= xd.shape[a]
+    denom = builtins_max(count - corr, 0)
+    centered = xd - xd.mean(axis=axes, keepdims=True)
+    sq = (centered * centered).sum(axis=axes, keepdims=keepdim)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        out = (sq / denom).astype(xd.dtype, copy=False) if denom else sq * np.nan
+    return track(out, VarBackward, (x,), (centered, axes, keepdim, denom))
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
+    """Standard deviation over ``dim``; same correction rules as ``var``."""
+    from .elementwise import sqrt  # noqa: PLC0415
+    return sqrt(var(x, dim, unbiased, keepdim, correction, ddof))
+
+
+class LogSumExpBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        xd, out, axes, keepdim = self.saved
+        xp = backend.array_module(g)
+        g = _expand_grad(g, xd.shape, axes, keepdim)
+        out_k = _expand_grad(out, xd.shape, axes, keepdim)
+        return (g * xp.exp(xd - out_k),)
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    """``log(sum(exp(x)))`` over ``dim``, computed stably."""
+    xd = x.data
+    if xd.dtype.kind != 'f':
+        xd = xd.astype(DEFAULT_FLOAT)
+    xp = backend.array_module(xd)
+    axes = normalize_dims('logsumexp', dim, xd.ndim)
+    m = xd.max(axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
+    if not keepdim:
+        out = out.reshape(tuple(n for i, n in enumerate(xd.shape) if i not in axes))
+    return track(out, LogSumExpBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+
+
+import builtins  # noqa: E402 - the names max/min/sum above shadow the builtins in this module
+
+builtins_max = builtins.max
