@@ -36,3 +36,16 @@ half, float, double, short, int, long = float16, float32, float64, int16, int32,
 subtract, multiply, divide, true_divide = sub, mul, div, div
 
 __version__ = '0.1.0'
+
+# heavier companions load on first use, so ``import tensorgrad`` stays light
+_LAZY_MODULES = ('nn', 'optim', 'utils', 'linalg', 'render', 'serialization')
+_LAZY_NAMES = {'save': 'serialization', 'load': 'serialization'}
+
+
+def __getattr__(name):
+    import importlib  # noqa: PLC0415
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f'{__name__}.{name}')
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f'{__name__}.{_LAZY_NAMES[name]}'), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

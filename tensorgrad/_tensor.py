@@ -249,6 +249,12 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    def render(self, path=None, format='png', show_data=True, show_grad=True):
+        """Render the autograd graph ending at this tensor with graphviz; returns
+        the ``graphviz.Digraph`` and writes it to ``path`` when given."""
+        from .render import render_graph  # noqa: PLC0415 - optional dependency
+        return render_graph(self, path=path, format=format, show_data=show_data, show_grad=show_grad)
+
     # ------------------------------------------------------------------ conversions
     def numpy(self):
         """The data as a NumPy array (shared memory on cpu, a copy from cuda)."""
