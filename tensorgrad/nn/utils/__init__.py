@@ -1,0 +1,4 @@
+"""Utilities on parameters: gradient clipping and flattening to/from one vector."""
+from .clip_grad import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
+
+__all__ = ['clip_grad_norm_', 'clip_grad_value_', 'parameters_to_vector', 'vector_to_parameters']

@@ -1,0 +1,65 @@
+"""RMSprop (PyTorch's ``torch.optim.RMSprop``)."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a running root mean square.
+
+    ``RMSprop(parameters, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    centered=False, maximize=False)``.
+    """
+
+    def __init__(self, parameters, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 maximize=False):
+        for key, val in (('learning rate', lr), ('epsilon', eps), ('momentum', momentum),
+                         ('weight_decay', weight_decay), ('alpha', alpha)):
+            if val < 0.0:
+                raise ValueError(f"RMSprop: invalid {key} {val}")
+        super().__init__(parameters, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                          momentum=momentum, centered=centered, maximize=maximize))
+
+    def _update(self, group):
+        lr, alpha, eps = float(group['lr']), float(group['alpha']), float(group['eps'])
+        wd, momentum = float(group['weight_decay']), float(group['momentum'])
+        centered, maximize = group['centered'], group['maximize']
+        for p in group['params']:
+            if p.grad is None:
+                continue
+            g = self._grad(p, wd, maximize)
+            xp = backend.array_module(p.data)
+            state = self.state.setdefault(p, {})
+            if not state:
+                state['step'] = 0
+                state['square_avg'] = xp.zeros_like(p.data)
+                if momentum > 0:
+                    state['momentum_buffer'] = xp.zeros_like(p.data)
+                if centered:
+                    state['grad_avg'] = xp.zeros_like(p.data)
+            state['step'] += 1
+            sq = state['square_avg']
+            sq *= alpha
+            t = g * g
+            t *= 1.0 - alpha
+            sq += t
+            if centered:
+                ga = state['grad_avg']
+                xp.subtract(g, ga, out=t)
+                t *= 1.0 - alpha
+                ga += t
+                xp.multiply(ga, ga, out=t)
+                xp.subtract(sq, t, out=t)
+                xp.sqrt(t, out=t)
+            else:
+                xp.sqrt(sq, out=t)
+            t += eps
+            xp.divide(g, t, out=t)
+            if momentum > 0:
+                buf = state['momentum_buffer']
+                buf *= momentum
+                buf += t
+                xp.multiply(buf, lr, out=t)
+            else:
+                t *= lr
+            p.data -= t
+            p._vc[0] += 1

@@ -1,0 +1,63 @@
+"""Stochastic gradient descent with momentum (PyTorch's ``torch.optim.SGD``)."""
+from .optimizer import Optimizer, required
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    ``SGD(parameters, lr, momentum=None, dampening=0, weight_decay=0,
+    nesterov=False, maximize=False)``; ``momentum=None`` means 0.
+    Update (PyTorch's): ``b = momentum * b + (1 - dampening) * g`` (``b = g`` on
+    the first step), ``g = g + momentum * b`` with Nesterov else ``g = b``,
+    ``p -= lr * g``.
+    """
+
+    def __init__(self, parameters, lr=required, momentum=None, dampening=0, weight_decay=0,
+                 nesterov=False, maximize=False):
+        momentum = 0.0 if momentum is None else momentum
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"SGD: invalid learning rate {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: invalid momentum {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(parameters, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                          weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def _update(self, group):
+        lr, momentum, dampening = float(group['lr']), float(group['momentum'] or 0.0), float(group['dampening'])
+        wd, nesterov, maximize = float(group['weight_decay']), group['nesterov'], group['maximize']
+        for p in group['params']:
+            if p.grad is None:
+                continue
+            g = self._grad(p, wd, maximize)
+            owned = g is not p.grad.data  # g is a temporary we may overwrite
+            if momentum:
+                state = self.state.setdefault(p, {})
+                buf = state.get('momentum_buffer')
+                if buf is None:
+                    buf = g if owned else g.copy()
+                    state['momentum_buffer'] = buf
+                    owned = False
+                else:
+                    buf *= momentum
+                    if dampening:
+                        buf += (1.0 - dampening) * g
+                    else:
+                        buf += g
+                if nesterov:
+                    if owned:
+                        g += momentum * buf
+                    else:
+                        g = g + momentum * buf
+                        owned = True
+                else:
+                    g, owned = buf, False
+            if owned:
+                g *= lr
+                p.data -= g
+            else:
+                p.data -= lr * g
+            p._vc[0] += 1

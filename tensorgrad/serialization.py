@@ -1,0 +1,314 @@
+"""``save`` / ``load``: checkpoints of tensors, arrays and nested containers.
+
+Format: a zip archive holding ``manifest.json`` (the structure: dicts,
+lists, tuples, numbers, strings, None, bools, and references to arrays) and
+one ``.npy`` file per array, read back with ``allow_pickle=False``. Loading
+never executes code from the file. ``save`` writes atomically: a temporary
+file in the target's directory, fsync, then ``os.replace`` onto the path.
+"""
+import io
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from . import backend
+from ._tensor import Tensor
+from .dtypes import DEVICE, DTYPE, to_device
+
+__all__ = ['save', 'load', 'CheckpointError']
+
+FORMAT = 'tensorgrad-checkpoint'
+VERSION = 1
+_MANIFEST = 'manifest.json'
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable tensorgrad checkpoint."""
+
+
+# ---------------------------------------------------------------------------- encoding
+class _Encoder:
+    """Turns an object tree into JSON-able nodes, collecting arrays by name."""
+
+    def __init__(self):
+        self.arrays = []  # (entry name, numpy array)
+        self.memo = {}  # id(tensor or array) -> entry name (shared objects are stored once)
+        self.keep = []  # keeps memoised objects alive while encoding
+        self.tensor_ids = {}  # id(tensor) -> index (a tensor saved twice loads as one object)
+
+    def array(self, arr):
+        key = id(arr)
+        name = self.memo.get(key)
+        if name is None:
+            if arr.dtype.hasobject:
+                raise TypeError(f"save: arrays of dtype {arr.dtype} (Python objects) cannot be saved")
+            name = f'arrays/{len(self.arrays)}.npy'
+            self.arrays.append((name, arr))  # cuda arrays are copied to the host one at a time on writing
+            self.memo[key] = name
+            self.keep.append(arr)
+        return name
+
+    def encode(self, obj, depth=0):
+        if depth > 200:
+            raise ValueError("save: structure is nested more than 200 levels deep (or contains a cycle)")
+        if obj is None:
+            return {'T': 'none'}
+        if isinstance(obj, bool):
+            return {'T': 'bool', 'v': obj}
+        if isinstance(obj, (DTYPE, DEVICE)):
+            return {'T': type(obj).__name__.lower(), 'v': obj.value}
+        if isinstance(obj, int):
+            return {'T': 'int', 'v': int(obj)}
+        if isinstance(obj, float):
+            return {'T': 'float', 'v': float(obj).hex()}
+        if isinstance(obj, str):
+            return {'T': 'str', 'v': obj}
+        if isinstance(obj, Tensor):
+            tid = self.tensor_ids.setdefault(id(obj), len(self.tensor_ids))
+            self.keep.append(obj)
+            node = {'T': 'tensor', 'a': self.array(obj.data), 'rg': bool(obj.requires_grad),
+                    'dev': obj.device.value, 'id': tid}
+            if obj.name is not None:
+                node['name'] = str(obj.name)
+            if type(obj).__name__ == 'Parameter':
+                node['param'] = True
+            return node
+        if isinstance(obj, backend.array_types()):
+            return {'T': 'ndarray', 'a': self.array(obj), 'dev': backend.device_of(obj).value}
+        if isinstance(obj, np.generic):
+            return {'T': 'npscalar', 'a': self.array(np.asarray(obj))}
+        if isinstance(obj, dict):
+            node = {'T': 'dict', 'k': [self.encode(k, depth + 1) for k in obj],
+                    'v': [self.encode(v, depth + 1) for v in obj.values()]}
+            if isinstance(obj, OrderedDict):
+                node['ordered'] = True
+            return node
+        if isinstance(obj, (list, tuple)):
+            return {'T': 'list' if isinstance(obj, list) else 'tuple',
+                    'v': [self.encode(v, depth + 1) for v in obj]}
+        if isinstance(obj, complex):
+            return {'T': 'complex', 'v': [obj.real.hex(), obj.imag.hex()]}
+        raise TypeError(f"save: cannot save an object of type {type(obj).__name__}; supported: tensors, "
+                        f"arrays, numbers, strings, None and dicts/lists/tuples of them")
+
+
+def _write_array(zf, name, arr):
+    """Write one array as a ``.npy`` entry (no pickles)."""
+    with zf.open(name, 'w', force_zip64=True) as f:
+        np.lib.format.write_array(f, arr, allow_pickle=False)
+
+
+def _write_archive(fileobj, root, arrays):
+    manifest = json.dumps({'format': FORMAT, 'version': VERSION, 'root': root}, ensure_ascii=True)
+    with zipfile.ZipFile(fileobj, 'w', compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.writestr(_MANIFEST, manifest)
+        for name, arr in arrays:
+            _write_array(zf, name, backend.move(arr, DEVICE.CPU))
+
+
+def _umask():
+    # os.umask can only be read by setting it; restore it at once
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def save(obj, f):
+    """Save ``obj`` (a tensor, array, number, string, None, or dicts/lists/tuples of
+    them, e.g. state dicts) to ``f``, a path or a writable binary file object.
+
+    Writing to a path is atomic: a crash never leaves a partial file at ``f``."""
+    enc = _Encoder()
+    root = enc.encode(obj)
+    if hasattr(f, 'write'):
+        _write_archive(f, root, enc.arrays)
+        return
+    path = os.fspath(f)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as out:
+            _write_archive(out, root, enc.arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------- decoding
+class _Decoder:
+    def __init__(self, zf, where, map_location):
+        self.zf = zf
+        self.where = where
+        self.map_location = map_location
+        self.names = set(zf.namelist())
+        self.cache = {}  # entry name -> loaded numpy array
+        self.objects = {}  # restored arrays and tensors, so that sharing survives
+        self.warned = False
+
+    def bad(self, why):
+        return CheckpointError(f"load: {self.where} is not a valid tensorgrad checkpoint ({why})")
+
+    def read_array(self, name):
+        arr = self.cache.get(name)
+        if arr is None:
+            if not isinstance(name, str) or name not in self.names or not name.startswith('arrays/'):
+                raise self.bad(f"missing array entry {name!r}")
+            with self.zf.open(name) as fh:
+                try:
+                    arr = np.lib.format.read_array(fh, allow_pickle=False)
+                except ValueError as e:
+                    raise self.bad(f"array entry {name!r} is not a plain array: {e}") from None
+                if fh.read(1):
+                    raise self.bad(f"array entry {name!r} has trailing data")
+            self.cache[name] = arr
+        return arr
+
+    def device(self, saved):
+        loc = self.map_location
+        if callable(loc):
+            loc = loc(saved)
+        elif isinstance(loc, dict):
+            loc = loc.get(saved, saved)
+        dev = to_device(loc if loc is not None else saved)
+        if dev is DEVICE.CUDA and not backend.is_cuda_available():
+            if loc is None:
+                if not self.warned:
+                    warnings.warn(f"load: {self.where} holds cuda tensors but CUDA is not available; "
+                                  f"loading them on the cpu", stacklevel=3)
+                    self.warned = True
+                return DEVICE.CPU
+            raise RuntimeError(f"load: map_location={self.map_location!r} asks for cuda but CUDA is not available")
+        return dev
+
+    def decode(self, node, depth=0):
+        if depth > 200:
+            raise self.bad("structure nested too deeply")
+        if not isinstance(node, dict) or 'T' not in node:
+            raise self.bad("malformed manifest node")
+        kind = node['T']
+        if kind == 'none':
+            return None
+        if kind in ('bool', 'int', 'str'):
+            value = node.get('v')
+            expected = {'bool': bool, 'int': int, 'str': str}[kind]
+            if type(value) is not expected:
+                raise self.bad(f"bad {kind} value")
+            return value
+        if kind == 'float':
+            return float.fromhex(node['v'])
+        if kind == 'complex':
+            return complex(float.fromhex(node['v'][0]), float.fromhex(node['v'][1]))
+        if kind == 'dtype':
+            return DTYPE(node['v'])
+        if kind == 'device':
+            return DEVICE(node['v'])
+        if kind in ('list', 'tuple'):
+            items = [self.decode(v, depth + 1) for v in node['v']]
+            return items if kind == 'list' else tuple(items)
+        if kind == 'dict':
+            keys = [self.decode(k, depth + 1) for k in node['k']]
+            values = [self.decode(v, depth + 1) for v in node['v']]
+            if len(keys) != len(values):
+                raise self.bad("dict with mismatched keys and values")
+            cls = OrderedDict if node.get('ordered') else dict
+            return cls(zip(keys, values))
+        if kind == 'npscalar':
+            return self.read_array(node['a'])[()]
+        if kind in ('tensor', 'ndarray'):
+            name = node['a']
+            dev = self.device(node.get('dev', 'cpu'))
+            akey = ('array', name, dev)
+            arr = self.objects.get(akey)
+            if arr is None:
+                arr = self.read_array(name)
+                if dev is not DEVICE.CPU:
+                    arr = backend.move(arr, dev)
+                self.objects[akey] = arr
+            if kind == 'ndarray':
+                return arr
+            tkey = ('tensor', node.get('id'), dev)
+            if node.get('id') is not None and tkey in self.objects:
+                return self.objects[tkey]
+            cls = _parameter_class() if node.get('param') else Tensor
+            out = cls._wrap(arr, requires_grad=bool(node.get('rg')) and arr.dtype.kind == 'f')
+            if node.get('name') is not None:
+                out.name = str(node['name'])
+            self.objects[tkey] = out
+            return out
+        raise self.bad(f"unknown node type {kind!r}")
+
+
+def _parameter_class():
+    try:
+        from .nn import Parameter  # noqa: PLC0415 - nn is optional at import time
+    except ImportError:
+        return Tensor
+    return Parameter
+
+
+def load(f, map_location=None):
+    """Load an object saved by ``save`` from ``f`` (a path or a readable binary
+    file object). Tensors return to the device they were saved from (cpu, with a
+    warning, when CUDA is not available) unless ``map_location`` ('cpu', 'cuda',
+    a dict {saved: target} or a callable saved -> target) says otherwise."""
+    if hasattr(f, 'read'):
+        where = getattr(f, 'name', '<file object>')
+        if not (hasattr(f, 'seekable') and f.seekable()):
+            f = io.BytesIO(f.read())
+        return _load(f, str(where), map_location)
+    path = os.fspath(f)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path!r}")
+    with open(path, 'rb') as fh:
+        return _load(fh, path, map_location)
+
+
+def _load(fileobj, where, map_location):
+    def bad(why):
+        return CheckpointError(f"load: {where} is not a tensorgrad checkpoint ({why})")
+
+    try:
+        zf = zipfile.ZipFile(fileobj, 'r')
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise bad(f"not a zip archive or truncated: {e}") from None
+    with zf:
+        try:
+            names = zf.namelist()
+            if _MANIFEST not in names:
+                hint = '; pickle payloads are never loaded' if any(n.endswith('.pkl') for n in names) else ''
+                raise bad(f"no {_MANIFEST}{hint}")
+            manifest = json.loads(zf.read(_MANIFEST).decode('utf-8'))
+            if not isinstance(manifest, dict) or manifest.get('format') != FORMAT:
+                raise bad("manifest has the wrong format tag")
+            if manifest.get('version') != VERSION:
+                raise bad(f"unsupported version {manifest.get('version')!r} (this tensorgrad reads {VERSION})")
+            return _Decoder(zf, where, map_location).decode(manifest.get('root'))
+        except CheckpointError:
+            raise
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, IndexError,
+                AttributeError, RecursionError, zipfile.LargeZipFile) as e:
+            raise bad(f"corrupt or truncated: {type(e).__name__}: {e}") from None
