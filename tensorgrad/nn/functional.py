@@ -1,0 +1,406 @@
+"""Stateless neural network functions under ``torch.nn.functional``'s names.
+
+The fused kernels (softmax, cross entropy, norms, convolution, pooling,
+attention ...) live in ``tensorgrad.ops.nn_kernels`` and ``tensorgrad.ops.conv``
+and are re-exported here; activations with parameters and pointwise losses are
+fused in ``tensorgrad.nn._elementwise``; the rest is composed of primitive ops.
+Every loss takes ``reduction='none' | 'mean' | 'sum'``.
+"""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, track
+from ..autograd.node import Node
+from ..ops import api as _ops
+from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
+from ..ops.nn_kernels import (  # noqa: F401
+    batch_norm, cross_entropy, embedding, erf, gelu, layer_norm, linear, log_softmax, nll_loss,
+    scaled_dot_product_attention, softmax,
+)
+from ..ops.nn_kernels import dropout as _dropout
+from . import _elementwise as _ew
+
+__all__ = [
+    'relu', 'relu6', 'gelu', 'silu', 'elu', 'selu', 'celu', 'leaky_relu', 'softplus', 'glu', 'hardtanh',
+    'softsign', 'tanh', 'sigmoid', 'logsigmoid', 'mish', 'hardsigmoid', 'hardswish', 'tanhshrink', 'softmax',
+    'log_softmax', 'softmin', 'linear', 'bilinear', 'conv1d', 'conv2d', 'max_pool1d', 'max_pool2d', 'avg_pool1d',
+    'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'dropout', 'embedding', 'layer_norm',
+    'batch_norm', 'cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
+    'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'margin_ranking_loss', 'multi_margin_loss',
+    'kl_div', 'sigmoid_focal_loss', 'pad', 'one_hot', 'scaled_dot_product_attention', 'normalize',
+    'cosine_similarity', 'erf', 'prelu',
+]
+
+
+def _reduce(op, loss, reduction):
+    if reduction == 'mean':
+        return loss.mean()
+    if reduction == 'sum':
+        return loss.sum()
+    if reduction == 'none':
+        return loss
+    raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def _pair_check(op, input, target):
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{op}: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ")
+
+
+def _float_target(target, like):
+    """``target`` as a float tensor of ``like``'s dtype (a constant when it needs no grad)."""
+    if not isinstance(target, Tensor):
+        target = Tensor(target, dtype=like.data.dtype, device=like.device, requires_grad=False)
+    if target.data.dtype != like.data.dtype:
+        target = target.to(like.data.dtype) if target.requires_grad else \
+            Tensor._wrap(target.data.astype(like.data.dtype))
+    return target
+
+
+# ---------------------------------------------------------------------- activations
+def relu(input, inplace=False):
+    """Elementwise ``max(x, 0)``."""
+    return _ops.relu(input)
+
+
+def relu6(input, inplace=False):
+    """Elementwise ``min(max(x, 0), 6)``."""
+    return _ew.hardtanh(input, 0.0, 6.0)
+
+
+def tanh(input):
+    """Elementwise hyperbolic tangent."""
+    return _ops.tanh(input)
+
+
+def sigmoid(input):
+    """Elementwise logistic sigmoid."""
+    return _ops.sigmoid(input)
+
+
+def silu(input, inplace=False):
+    """Elementwise ``x * sigmoid(x)`` (swish)."""
+    return _ew.silu(input)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """Elementwise ``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    return _ew.elu(input, float(alpha))
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """Elementwise ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return _ew.celu(input, float(alpha))
+
+
+def selu(input, inplace=False):
+    """Elementwise scaled ELU with the self-normalising constants."""
+    return _ew.selu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """Elementwise ``x`` for ``x > 0`` else ``negative_slope * x``."""
+    return _ew.leaky_relu(input, float(negative_slope))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """Elementwise ``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
+    return _ew.softplus(input, float(beta), float(threshold))
+
+
+def logsigmoid(input):
+    """Elementwise ``log(sigmoid(x))``, computed stably."""
+    return _ew.logsigmoid(input)
+
+
+def mish(input, inplace=False):
+    """Elementwise ``x * tanh(softplus(x))``."""
+    return _ew.mish(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """Elementwise clamp into ``[min_val, max_val]`` (gradient zero outside, and at the bounds)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
+    return _ew.hardtanh(input, float(min_val), float(max_val))
+
+
+def softsign(input):
+    """Elementwise ``x / (1 + |x|)``."""
+    return _ew.softsign(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """Elementwise piecewise-linear sigmoid ``clamp(x / 6 + 1/2, 0, 1)``."""
+    return _ew.hardsigmoid(input)
+
+
+def hardswish(input, inplace=False):
+    """Elementwise ``x * hardsigmoid(x)``."""
+    return _ew.hardswish(input)
+
+
+def tanhshrink(input):
+    """Elementwise ``x - tanh(x)``."""
+    return _ew.tanhshrink(input)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` where ``a, b`` are the halves of ``input`` along ``dim``."""
+    n = input.shape[dim]
+    if n % 2:
+        raise ValueError(f"glu: halving dimension {dim} of shape {tuple(input.shape)} needs an even size")
+    a, b = _ops.chunk(input, 2, dim)
+    return a * _ops.sigmoid(b)
+
+
+def prelu(input, weight):
+    """``x`` for ``x > 0`` else ``weight * x``; ``weight`` has 1 entry or one per channel (dim 1)."""
+    w = weight
+    if weight.data.size > 1:
+        if input.ndim < 2 or input.shape[1] != weight.data.size:
+            raise ValueError(f"prelu: weight of {weight.data.size} entries needs input with that many channels "
+                             f"in dim 1, got shape {tuple(input.shape)}")
+        w = weight.reshape(1, -1, *([1] * (input.ndim - 2)))
+    return _ops.where(input > 0, input, w * input)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` when ``training``."""
+    return _dropout(input, p, training)
+
+
+def softmin(input, dim=None):
+    """``softmax(-input, dim)``."""
+    return softmax(-input, dim)
+
+
+# ---------------------------------------------------------------------- layers
+def bilinear(input1, input2, weight, bias=None):
+    """``y_k = x1 @ W_k @ x2 + b_k`` for ``weight`` of shape ``(out, in1, in2)``."""
+    # (..., in1) x (out, in1, in2) -> (..., out, in2), then contract with x2
+    t = _ops.matmul(input1.unsqueeze(-2).unsqueeze(-2), weight).squeeze(-2)
+    out = (t * input2.unsqueeze(-2)).sum(-1)
+    return out if bias is None else out + bias
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0):
+    """1D max pooling over the last dimension of ``(B, C, L)``."""
+    k, s, p = _single(kernel_size), _single(stride if stride is not None else kernel_size), _single(padding)
+    return max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p)).squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """1D average pooling over the last dimension of ``(B, C, L)``."""
+    k, s, p = _single(kernel_size), _single(stride if stride is not None else kernel_size), _single(padding)
+    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """1D adaptive average pooling of ``(B, C, L)`` to length ``output_size``."""
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size))).squeeze(-2)
+
+
+def _single(v):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"expected a single int, got {v}")
+        return int(v[0])
+    return int(v)
+
+
+# ---------------------------------------------------------------------- losses
+def mse_loss(input, target, reduction='mean'):
+    """Mean squared error ``(input - target)^2``."""
+    _pair_check('mse_loss', input, target)
+    d = input - target
+    return _reduce('mse_loss', d * d, reduction)
+
+
+def l1_loss(input, target, reduction='mean'):
+    """Mean absolute error ``|input - target|``."""
+    _pair_check('l1_loss', input, target)
+    return _reduce('l1_loss', _ops.abs(input - target), reduction)
+
+
+def smooth_l1_loss(input, target, reduction='mean', beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta`` else ``|d| - 0.5 beta`` for ``d = input - target``."""
+    _pair_check('smooth_l1_loss', input, target)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    return _reduce('smooth_l1_loss', _ew.smooth_l1(input - target, float(beta)), reduction)
+
+
+def huber_loss(input, target, reduction='mean', delta=1.0):
+    """``0.5 d^2`` where ``|d| < delta`` else ``delta (|d| - 0.5 delta)`` for ``d = input - target``."""
+    _pair_check('huber_loss', input, target)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    return _reduce('huber_loss', _ew.huber(input - target, float(delta)), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction='mean'):
+    """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``input``; logs are clamped at -100."""
+    _pair_check('binary_cross_entropy', input, target)
+    xd = input.data
+    xp = backend.array_module(xd)
+    if bool(xp.any((xd < 0) | (xd > 1))):
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    loss = _ew.binary_cross_entropy_pointwise(input, _float_target(target, input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce('binary_cross_entropy', loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None):
+    """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits;
+    ``pos_weight`` weighs the positive term (broadcast over the last dimension)."""
+    _pair_check('binary_cross_entropy_with_logits', input, target)
+    loss = _ew.bce_with_logits_pointwise(input, _float_target(target, input), pos_weight)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce('binary_cross_entropy_with_logits', loss, reduction)
+
+
+def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2.0, reduction='none'):
+    """Focal loss for binary logits (torchvision's ``sigmoid_focal_loss``):
+    ``alpha_t (1 - p_t)^gamma BCE(inputs, targets)``; ``alpha < 0`` disables the weighting."""
+    _pair_check('sigmoid_focal_loss', inputs, targets)
+    t = _float_target(targets, inputs)
+    p = _ops.sigmoid(inputs)
+    ce = _ew.bce_with_logits_pointwise(inputs, t)
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
+    return _reduce('sigmoid_focal_loss', loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction='mean'):
+    """``max(0, -target * (input1 - input2) + margin)``."""
+    if input1.shape != input2.shape or input1.shape != target.shape:
+        raise ValueError(f"margin_ranking_loss: shapes {tuple(input1.shape)}, {tuple(input2.shape)} and "
+                         f"{tuple(target.shape)} must match")
+    target = _float_target(target, input1)
+    return _reduce('margin_ranking_loss', _ops.clamp(-target * (input1 - input2) + margin, min=0), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction='mean'):
+    """Multi-class hinge loss: per sample ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C``,
+    each term scaled by ``weight[y]`` when given."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    squeeze = input.ndim == 1
+    if squeeze:
+        input, target = input.unsqueeze(0), target.reshape(1)
+    if input.ndim != 2 or target.ndim != 1 or target.shape[0] != input.shape[0]:
+        raise ValueError(f"multi_margin_loss: expected input (N, C) and target (N,), got "
+                         f"{tuple(input.shape)} and {tuple(target.shape)}")
+    n, c = input.shape
+    td = target.data.astype(np.int64, copy=False)
+    xp = backend.array_module(input.data)
+    if n and (int(td.min()) < 0 or int(td.max()) >= c):
+        raise IndexError(f"multi_margin_loss: target out of range [0, {c})")
+    idx = Tensor._wrap(td.reshape(n, 1))
+    x_y = _ops.gather(input, 1, idx)
+    z = _ops.relu((margin - x_y) + input)
+    if p == 2:
+        z = z * z
+    keep = xp.ones((n, c), dtype=input.data.dtype)
+    keep[xp.arange(n), td] = 0
+    if weight is not None:
+        wd = weight.data if isinstance(weight, Tensor) else xp.asarray(weight, dtype=input.data.dtype)
+        keep = keep * wd[td][:, None]
+    loss = (z * Tensor._wrap(keep)).sum(1) / c
+    if squeeze and reduction == 'none':
+        loss = loss.reshape(())
+    return _reduce('multi_margin_loss', loss, reduction)
+
+
+def kl_div(input, target, reduction='mean', log_target=False):
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` for log-probabilities ``input``;
+    ``reduction='batchmean'`` divides the sum by the batch size."""
+    _pair_check('kl_div', input, target)
+    if log_target:
+        loss = _ops.exp(target) * (target - input)
+    else:
+        td = target.data
+        xp = backend.array_module(td)
+        pos = td > 0
+        safe = Tensor._wrap(xp.where(pos, td, 1).astype(td.dtype, copy=False))
+        logt = _ops.log(safe) if not target.requires_grad else _ops.log(_ops.where(Tensor._wrap(pos), target, safe))
+        loss = target * (logt - input)
+    if reduction == 'batchmean':
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce('kl_div', loss, reduction)
+
+
+# ---------------------------------------------------------------------- misc
+class _PadBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g[self.saved],)
+
+
+def _constant_pad(input, pad, mode='constant', value=0.0):
+    """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left_last, right_last, left_prev, ...)``;
+    only ``mode='constant'``. Negative amounts crop."""
+    if mode != 'constant':
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding {tuple(pad)} must have an even length of at most 2 * ndim "
+                         f"({input.ndim} dims)")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        crop = tuple(slice(max(-lo, 0), input.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))
+        input = _ops.getitem(input, crop)
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    xd = input.data
+    out = backend.array_module(xd).pad(xd, widths, mode='constant', constant_values=value)
+    inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, xd.shape))
+    return track(out, _PadBackward, (input,), inner)
+
+
+try:  # the general pad (constant, reflect, replicate, circular) of the ops layer, when present
+    from ..ops.windows import pad
+except ImportError:  # pragma: no cover - fallback: constant padding only
+    pad = _constant_pad
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding: a new last dimension of size ``num_classes`` (inferred as max + 1 when -1)."""
+    td = tensor.data
+    if td.dtype.kind not in 'iu':
+        raise TypeError(f"one_hot: expected an integer tensor, got {td.dtype}")
+    xp = backend.array_module(td)
+    if num_classes < 0:
+        num_classes = int(td.max()) + 1 if td.size else 0
+    if td.size and (int(td.min()) < 0 or int(td.max()) >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes})")
+    out = (td[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return Tensor._wrap(out)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    if p == 2:
+        norm = _ops.sqrt((input * input).sum(dim, keepdim=True))
+    elif p == 1:
+        norm = _ops.abs(input).sum(dim, keepdim=True)
+    else:
+        norm = (_ops.abs(input) ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    return input / _ops.clamp(norm, min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
+    n1 = _ops.sqrt((x1 * x1).sum(dim))
+    n2 = _ops.sqrt((x2 * x2).sum(dim))
+    return (x1 * x2).sum(dim) / (_ops.clamp(n1, min=eps) * _ops.clamp(n2, min=eps))
