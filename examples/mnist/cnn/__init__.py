@@ -1,0 +1,1 @@
+"""A small convnet on (Fashion-)MNIST: ``model`` defines it, ``train`` trains it."""
