@@ -6,7 +6,7 @@ its companions, as in the reference documentation.
 """
 from . import autograd, ctx, methods  # noqa: F401  (methods binds the ops onto Tensor)
 from ._tensor import Tensor
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import is_cuda_available
 from .dtypes import DEVICE, DTYPE
 from .factories import (
@@ -14,10 +14,10 @@ from .factories import (
     ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros, zeros_like,
 )
 from .ops.api import (
-    abs, add, amax, amin, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, clone, concat,
-    concatenate, cos, div, dot, eq, exp, expand, flatten, flip, gather, ge, gt, index_select, le, log,
-    logical_and, logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum,
-    mean, min, minimum, mm, movedim, moveaxis, mul, ne, neg, permute, pow, prod, relu, repeat, reshape,
+    abs, add, all, amax, amin, any, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, clone, concat,
+    concatenate, cos, div, dot, eq, exp, expand, flatten, flip, floor_divide, gather, ge, gt, index_select, le,
+    log, logical_and, logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill, matmul, max, maximum,
+    mean, min, minimum, mm, movedim, moveaxis, mul, ne, neg, permute, pow, prod, relu, remainder, repeat, reshape,
     sigmoid, sign, sin, split, sqrt, squeeze, stack, std, sub, sum, swapaxes, tanh, tile, transpose,
     unbind, unsqueeze, var, where,
 )

@@ -5,11 +5,14 @@ conversions, the in-place protocol) and ``track``, which every op calls to
 wrap its result and record a graph node. Ops live in ``tensorgrad.ops`` and
 are bound as methods by ``tensorgrad.methods``.
 """
+import weakref
+
 import numpy as np
 
 from . import backend
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GRAD_MODE
+from .autograd.node import Node
 from .dtypes import DEVICE, DEFAULT_FLOAT, from_numpy_dtype, is_floating, to_device, to_numpy_dtype
 
 _ndarray = np.ndarray
@@ -181,11 +184,16 @@ class Tensor:
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=False, upstream=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, upstream=None):
         """Run the backward pass from this tensor, accumulating into the
-        ``.grad`` of the leaves. ``gradient`` (alias ``upstream``) is the
-        gradient of the final objective w.r.t. this tensor; it defaults to
-        ones (also for non-scalar tensors, unlike PyTorch)."""
+        ``.grad`` of the leaves. ``gradient`` (alias ``upstream``, the reference's
+        name) is the gradient of the final objective w.r.t. this tensor; it
+        defaults to ones (also for non-scalar tensors, unlike PyTorch).
+        ``retain_graph=True`` keeps the saved buffers for another backward;
+        ``inputs``: accumulate only into these tensors' ``.grad``.
+        Higher-order gradients (``create_graph=True``) are not supported."""
+        if create_graph:
+            raise NotImplementedError("backward: create_graph=True (higher-order gradients) is not supported")
         if gradient is None:
             gradient = upstream
         if not self.requires_grad:
@@ -202,7 +210,11 @@ class Tensor:
                                    f"tensor of shape {self.data.shape}")
             if g.dtype != self.data.dtype:
                 g = g.astype(self.data.dtype)
-        run_backward((self,), (g,), retain_graph=retain_graph)
+        if inputs is not None:
+            from .autograd import accumulate_into  # noqa: PLC0415 - rarely used
+            accumulate_into((self,), (g,), inputs, bool(retain_graph))
+            return
+        run_backward((self,), (g,), retain_graph=bool(retain_graph))
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` whenever a gradient for this tensor is computed;
@@ -478,8 +490,57 @@ def track(data, node_cls, inputs, saved=None, check=None, check_out=False):
 def as_view(out, base):
     """Mark ``out`` as a view of ``base``: they share memory and a version counter."""
     out._vc = base._vc
-    out._base = base if base._base is None else base._base
+    root = out._base = base if base._base is None else base._base
+    if out.grad_fn is not None and root.grad_fn is not None:
+        # remembered so that a recorded in-place op on the base can retire the view's
+        # graph (a leaf that requires grad cannot be modified in place: no need there)
+        refs = _VIEWS.get(id(root))
+        if refs is None:
+            refs = _VIEWS[id(root)] = [weakref.ref(root, _forget(id(root)))]
+        else:
+            n = len(refs)
+            if n >= 64 and not n & (n - 1):  # drop dead views now and then (amortised O(1))
+                refs[1:] = [r for r in refs[1:] if r() is not None]
+        refs.append(weakref.ref(out))
     return out
+
+
+_VIEWS = {}  # id(base) -> [weakref to base, weakrefs to its views that have a grad_fn...]
+
+
+def _forget(key):
+    def callback(ref):
+        refs = _VIEWS.get(key)
+        if refs is not None and refs[0] is ref:
+            del _VIEWS[key]
+    return callback
+
+
+class StaleViewBackward(Node):
+    """grad_fn given to a view whose base was then changed by a recorded in-place op:
+    values read from the view afterwards are not what its old graph describes."""
+    __slots__ = ()
+
+    def backward(self, g):
+        raise RuntimeError(
+            f"backward: a view was used after its base was modified in place by {self.saved} "
+            f"(the view's graph is out of date); take the view again after the in-place op")
+
+
+def retire_views(base, op):
+    """Called after a recorded in-place op on ``base``: its existing views get a
+    ``grad_fn`` that raises at backward if they are used from now on (ops that
+    already consumed them keep the correct old graph)."""
+    refs = _VIEWS.pop(id(base), None)
+    if refs is None or refs[0]() is not base:
+        return
+    for ref in refs[1:]:
+        v = ref()
+        if v is not None and v.grad_fn is not None:
+            node = _new(StaleViewBackward)
+            node.next, node.saved, node.versions, node.shape = (), op, None, v.data.shape
+            node.hooks = node.retained = None
+            v.grad_fn = node
 
 
 def ensure_tensor(x, like):

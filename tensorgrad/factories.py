@@ -15,7 +15,7 @@ def _shape(op, size):
         size = tuple(size[0])
     try:
         shape = tuple(int(s) for s in size)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"{op}: size must be ints, got {size!r}") from None
     if any(s < 0 for s in shape):
         raise ValueError(f"{op}: negative dimension in size {shape}")

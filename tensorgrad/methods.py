@@ -42,6 +42,8 @@ def _bind():
         '__eq__': ops.eq, '__ne__': ops.ne, '__lt__': ops.lt, '__le__': ops.le, '__gt__': ops.gt,
         '__ge__': ops.ge, '__and__': ops.logical_and, '__or__': ops.logical_or, '__xor__': ops.logical_xor,
         '__rand__': ops.logical_and, '__ror__': ops.logical_or,
+        '__floordiv__': ops.floor_divide, '__rfloordiv__': ops.rfloor_divide, '__mod__': ops.remainder,
+        '__rmod__': ops.rremainder,
         '__neg__': ops.neg, '__invert__': ops.invert, '__abs__': ops.abs, '__getitem__': ops.getitem,
     }
     for name, fn in binary.items():
@@ -52,7 +54,8 @@ def _bind():
                  'prod', 'var', 'std', 'logsumexp', 'reshape', 'view', 'flatten', 'unflatten', 'permute',
                  'transpose', 'swapaxes', 'movedim', 'moveaxis', 'squeeze', 'unsqueeze', 'expand', 'expand_as',
                  'broadcast_to', 'repeat', 'tile', 'split', 'chunk', 'unbind', 'flip', 'gather', 'lookup',
-                 'masked_fill', 'index_select', 'logical_not', 'logical_and', 'logical_or', 'dot', 'mm', 'bmm'):
+                 'masked_fill', 'index_select', 'logical_not', 'logical_and', 'logical_or', 'dot', 'mm', 'bmm',
+                 'all', 'any', 'remainder', 'floor_divide'):
         setattr(T, name, getattr(ops, name))
     T.subtract, T.multiply, T.divide, T.true_divide = ops.sub, ops.mul, ops.div, ops.div
     T.copy = ops.clone

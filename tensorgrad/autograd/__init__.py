@@ -4,9 +4,12 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  
 from .node import MultiOutputNode, Node, OutputRef  # noqa: F401
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """Gradients of ``outputs`` w.r.t. ``inputs`` as a tuple of tensors,
-    without touching any ``.grad``. ``grad_outputs`` default to ones."""
+    without touching any ``.grad``. ``grad_outputs`` default to ones.
+    Higher-order gradients (``create_graph=True``) are not supported."""
+    if create_graph:
+        raise NotImplementedError("grad: create_graph=True (higher-order gradients) is not supported")
     import numpy as np  # noqa: PLC0415
     from .. import backend  # noqa: PLC0415
     from .._tensor import Tensor  # noqa: PLC0415
@@ -25,7 +28,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
             xp = backend.array_module(out.data)
             seeds.append(xp.ones(out.data.shape, dtype=out.data.dtype))
         else:
-            gd = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.data.dtype)
+            gd = g.data if isinstance(g, Tensor) else backend.move(np.asarray(g, dtype=out.data.dtype), out.device)
             if gd.shape != out.data.shape:
                 raise RuntimeError(f"grad: grad_output of shape {gd.shape} does not match output of shape "
                                    f"{out.data.shape}")
@@ -57,3 +60,19 @@ def backward(tensors, grad_tensors=None, retain_graph=False):
     seeds = [backend.array_module(t.data).ones(t.data.shape, dtype=t.data.dtype) if g is None
              else (g.data if isinstance(g, Tensor) else g) for t, g in zip(tensors, grad_tensors)]
     run_backward(tensors, seeds, retain_graph=retain_graph)
+
+
+def accumulate_into(roots, seeds, inputs, retain_graph):
+    """Backward from ``roots`` (with gradient arrays ``seeds``), adding the
+    gradients only to the ``.grad`` of ``inputs`` (``Tensor.backward(inputs=...)``)."""
+    from .._tensor import Tensor  # noqa: PLC0415
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("backward: a tensor in inputs does not require grad")
+    keys = [t.grad_fn if t.grad_fn is not None else t for t in inputs]
+    capture = run_backward(roots, seeds, retain_graph=retain_graph, capture=dict.fromkeys(keys))
+    for t, k in zip(inputs, keys):
+        g = capture[k]
+        if g is not None:
+            t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad.data + g)

@@ -4,6 +4,8 @@ import numpy as np
 
 from .node import RELEASED, Node, OutputRef
 
+_ndarray = np.ndarray
+
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the one place where broadcasting's
@@ -85,6 +87,9 @@ def _merge_slot(buffers, parent, index, grad):
     slots[index] = grad if slots[index] is None else slots[index] + grad
 
 
+_TENSOR = [None]  # the Tensor class, bound on first use (tensorgrad._tensor imports this module)
+
+
 def run_backward(roots, grads, retain_graph=False, capture=None):
     """Propagate ``grads`` (arrays) from the tensors ``roots`` through the graph.
 
@@ -93,11 +98,15 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
     gradients arriving at those keys are stored there instead and no
     ``.grad`` is touched (``autograd.grad``).
     """
-    from .._tensor import Tensor  # noqa: PLC0415 - the tensor module imports this one
-
+    Tensor = _TENSOR[0]
+    if Tensor is None:
+        from .._tensor import Tensor  # noqa: PLC0415 - the tensor module imports this one
+        _TENSOR[0] = Tensor
     buffers = {}
     owned = set()
-    given = set()  # ids of arrays already handed to a leaf's .grad in this pass
+    # ids of arrays a leaf's .grad must not take as is: the caller's seeds, and arrays
+    # already handed to another leaf in this pass
+    given = set(map(id, grads))
     starts = []
     for root, g in zip(roots, grads):
         key = root.grad_fn if root.grad_fn is not None else root
@@ -149,6 +158,8 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         for edge, g in zip(node.next, in_grads):
             if edge is None or g is None:
                 continue
+            if g.__class__ is not _ndarray and isinstance(g, np.generic):
+                g = np.asarray(g)  # NumPy turns 0-d results into scalars
             shape = edge.shape if isinstance(edge, Node) else edge.data.shape
             if g.shape != shape:
                 g = unbroadcast(g, shape)
@@ -160,5 +171,11 @@ def _run_hooks(hooks, grad, tensor_cls):
     for hook in hooks:
         out = hook(tensor_cls._wrap(grad))
         if out is not None:
-            grad = out.data if isinstance(out, tensor_cls) else np.asarray(out)
+            if isinstance(out, tensor_cls):
+                out = out.data
+            elif not hasattr(out, 'shape'):
+                out = np.asarray(out, dtype=grad.dtype)
+            if out.dtype != grad.dtype:  # a hook must not change the gradient's dtype
+                out = out.astype(grad.dtype)
+            grad = out
     return grad

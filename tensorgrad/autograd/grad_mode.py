@@ -48,6 +48,11 @@ class set_grad_enabled:
 class _GradModeContext:
     mode = True
 
+    def __new__(cls, fn=None):
+        # ``@no_grad`` without parentheses decorates ``fn`` directly, as PyTorch allows
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
     def __enter__(self):
         self.prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = self.mode
@@ -70,6 +75,24 @@ class _GradModeContext:
 class no_grad(_GradModeContext):
     """Context manager (and decorator) disabling gradient tracking: no graph is recorded inside."""
     mode = False
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode``: here the same as ``no_grad`` (``mode=False`` leaves grad mode as is)."""
+    mode = False
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # used as ``@inference_mode`` without parentheses
+            return super().__new__(cls)(mode)
+        self = super().__new__(cls)
+        self.mode = False if mode else None
+        return self
+
+    def __enter__(self):
+        self.prev = GRAD_MODE.enabled
+        if self.mode is not None:
+            GRAD_MODE.enabled = False
+        return self
 
 
 class enable_grad(_GradModeContext):

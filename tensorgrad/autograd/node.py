@@ -18,6 +18,9 @@ class Node:
     the engine sums it back to the input's shape.
     """
     __slots__ = ('next', 'saved', 'versions', 'shape', 'hooks', 'retained', '__weakref__')
+    # False for nodes whose ``saved`` is only metadata (shapes, axes): nothing to
+    # free, so a second backward through them works without retain_graph, as in PyTorch
+    saves_arrays = True
 
     def backward(self, grad):
         raise NotImplementedError
@@ -35,7 +38,7 @@ class Node:
 
     def release(self):
         """Free what backward needed; a later backward through this node raises."""
-        if self.saved is not None:
+        if self.saved is not None and self.saves_arrays:
             self.saved = RELEASED
 
     def __repr__(self):

@@ -8,7 +8,8 @@ broadcast shape; the engine sums them down to each input's shape.
 import numpy as np
 
 from .. import backend
-from .._tensor import Tensor, _from_python, track
+from .._tensor import Tensor, _from_python, _scalar_dtype, _to_array, track
+from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT, promote
 
@@ -23,7 +24,7 @@ def _device_error(op, a, b):
 
 
 def _broadcast_error(op, a, b):
-    raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together")
+    raise ValueError(f"{op}: shapes {tuple(np.shape(a))} and {tuple(np.shape(b))} cannot be broadcast together")
 
 
 def operands(op, a, b):
@@ -37,23 +38,40 @@ def operands(op, a, b):
             _device_error(op, ad, bd)
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
             dt = promote(ad.dtype, bd.dtype)
-            ad = ad if ad.dtype == dt else ad.astype(dt)
-            bd = bd if bd.dtype == dt else bd.astype(dt)
+            if ad.dtype != dt:
+                a = promote_to(a, dt)
+                ad = a.data
+            if bd.dtype != dt:
+                b = promote_to(b, dt)
+                bd = b.data
         return a, b, ad, bd
     if isinstance(b, _SCALARS):
         ad = a.data
-        if isinstance(b, float) and ad.dtype.kind != 'f':
-            ad = ad.astype(DEFAULT_FLOAT)
+        if isinstance(b, float):
+            if b.__class__ is not float:  # np.float64 is a float; as PyTorch, it must not widen
+                b = float(b)
+            if ad.dtype.kind != 'f':
+                ad = ad.astype(DEFAULT_FLOAT)
         return a, None, ad, b
+    if isinstance(b, np.generic):  # NumPy scalars act as Python scalars, as in PyTorch
+        return operands(op, a, b.item())
     b = _constant(b, a)
     return operands(op, a, b)
 
 
+def promote_to(t, dtype):
+    """``t`` converted to ``dtype`` for a mixed-dtype op; a tensor that requires grad
+    goes through a recorded cast, so its gradient comes back in its own dtype."""
+    if t.requires_grad and GRAD_MODE.enabled:
+        return cast(t, dtype)
+    return Tensor._wrap(t.data.astype(dtype))
+
+
 def _constant(x, like):
+    if isinstance(x, np.generic):
+        x = x.item()
     if isinstance(x, _SCALARS):
-        dt = like.data.dtype if (like.data.dtype.kind == 'f' or isinstance(x, (int, bool))) else DEFAULT_FLOAT
-        arr = backend.array_module(like.data).asarray(x, dtype=dt if not isinstance(x, float) or dt.kind == 'f' else DEFAULT_FLOAT)
-        return Tensor._wrap(arr)
+        return Tensor._wrap(backend.array_module(like.data).asarray(x, dtype=_scalar_dtype(x, like.data.dtype)))
     if isinstance(x, Tensor):
         return x
     if isinstance(x, backend.array_types()):
@@ -62,8 +80,8 @@ def _constant(x, like):
         arr = _from_python(x, None)
         if arr.dtype.kind == 'f' and like.data.dtype.kind == 'f':
             arr = arr.astype(like.data.dtype)
-    if backend.device_of(arr) is not like.device:
-        _device_error('op', like.data, arr)
+    if backend.device_of(arr) is not like.device:  # an array-like constant follows the tensor
+        arr = backend.move(arr, like.device)
     return Tensor._wrap(arr)
 
 
@@ -112,17 +130,25 @@ class PowBackward(Node):
         a, b, out = self.saved
         ga = gb = None
         if self.next[0] is not None:
-            ga = g * b * a ** (b - 1) if not isinstance(b, _SCALARS) or b != 2 else g * 2 * a
+            if not isinstance(b, _SCALARS):
+                ga = g * b * a ** (b - 1)
+            elif b == 2:
+                ga = g * 2 * a
+            elif b == 0:  # constant 1: zero gradient (not 0 * inf at a == 0)
+                ga = backend.array_module(g).zeros_like(g)
+            else:
+                ga = g * b * a ** (b - 1)
         if self.next[1] is not None:
             xp = backend.array_module(out)
+            # d(a**b)/db = a**b * log(a); taken as 0 where a == 0 (as PyTorch), nan for a < 0
             with np.errstate(divide='ignore', invalid='ignore'):
-                gb = g * out * xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, 0, np.nan))
+                gb = g * out * xp.log(xp.where(a == 0, xp.ones((), dtype=a.dtype), a))
         return ga, gb
 
 
-def add(a, b):
-    """Elementwise ``a + b`` with broadcasting."""
-    a, b, ad, bd = operands('add', a, b)
+def add(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise ``input + other`` with broadcasting."""
+    a, b, ad, bd = operands('add', input, other)
     try:
         out = ad + bd
     except ValueError:
@@ -130,9 +156,9 @@ def add(a, b):
     return track(out, AddBackward, (a, b))
 
 
-def sub(a, b):
-    """Elementwise ``a - b`` with broadcasting."""
-    a, b, ad, bd = operands('sub', a, b)
+def sub(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise ``input - other`` with broadcasting."""
+    a, b, ad, bd = operands('sub', input, other)
     try:
         out = ad - bd
     except ValueError:
@@ -145,19 +171,23 @@ def rsub(a, b):
     return sub(_constant(b, a) if not isinstance(b, Tensor) else b, a)
 
 
-def mul(a, b):
-    """Elementwise ``a * b`` with broadcasting."""
-    a, b, ad, bd = operands('mul', a, b)
+def mul(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise ``input * other`` with broadcasting."""
+    a, b, ad, bd = operands('mul', input, other)
     try:
         out = ad * bd
     except ValueError:
         _broadcast_error('mul', ad, bd)
-    return track(out, MulBackward, (a, b), (ad, bd), check=(a,) if b is None else (a, b))
+    if b is None:  # times a number: backward needs only the number
+        return track(out, MulBackward, (a, None), (None, bd))
+    # each input's array is needed only for the other's gradient (so ``d += d * c`` works)
+    return track(out, MulBackward, (a, b), (ad, bd),
+                 check=(a, b) if a.requires_grad and b.requires_grad else (b,) if a.requires_grad else (a,))
 
 
-def div(a, b):
-    """Elementwise true division ``a / b`` with broadcasting (integers give float32)."""
-    a, b, ad, bd = operands('div', a, b)
+def div(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise true division ``input / other`` with broadcasting (integers give float32)."""
+    a, b, ad, bd = operands('div', input, other)
     if ad.dtype.kind != 'f':
         ad = ad.astype(DEFAULT_FLOAT)
         if not isinstance(bd, _SCALARS):
@@ -166,7 +196,9 @@ def div(a, b):
         out = ad / bd
     except ValueError:
         _broadcast_error('div', ad, bd)
-    return track(out, DivBackward, (a, b), (ad, bd), check=(a,) if b is None else (a, b))
+    if b is None:
+        return track(out, DivBackward, (a, None), (None, bd))
+    return track(out, DivBackward, (a, b), (ad, bd), check=(a, b) if b.requires_grad else (b,))
 
 
 def rdiv(a, b):
@@ -174,16 +206,21 @@ def rdiv(a, b):
     return div(_constant(b, a) if not isinstance(b, Tensor) else b, a)
 
 
-def pow(a, b):  # noqa: A001 - PyTorch's name
-    """Elementwise ``a ** b`` with broadcasting; ``b`` may be a tensor or a number."""
-    a, b, ad, bd = operands('pow', a, b)
+def pow(input, value):  # noqa: A001,A002 - PyTorch's name, the reference's parameter
+    """Elementwise ``input ** value`` with broadcasting; ``value`` may be a tensor or a number."""
+    a, b, ad, bd = operands('pow', input, value)
     if isinstance(bd, float) and ad.dtype.kind != 'f':
         ad = ad.astype(DEFAULT_FLOAT)
+    if ad.dtype.kind in 'iu' and (bd < 0 if isinstance(bd, int) else bd.dtype.kind in 'iu' and (bd < 0).any()):
+        raise ValueError("pow: integers to negative integer powers are not allowed")
     try:
         out = ad ** bd
     except ValueError:
         _broadcast_error('pow', ad, bd)
-    return track(out, PowBackward, (a, b), (ad, bd, out), check=(a,) if b is None else (a, b))
+    if b is None:
+        return track(out, PowBackward, (a, None), (ad, bd, None), check=(a,))
+    # the exponent's gradient uses the output too
+    return track(out, PowBackward, (a, b), (ad, bd, out), check=(a, b), check_out=True)
 
 
 def rpow(a, b):
@@ -303,6 +340,15 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     """Clamp every element into ``[min, max]`` (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if (isinstance(min, Tensor) and min.requires_grad) or (isinstance(max, Tensor) and max.requires_grad):
+        # differentiable bounds: composed of where (x gets the gradient inside [min, max])
+        from .indexing import where  # noqa: PLC0415 - indexing imports this module
+        out = x
+        if min is not None:
+            out = where(lt(out, min), min, out)
+        if max is not None:
+            out = where(gt(out, max), max, out)
+        return out
     xd = x.data
     lo = min.data if isinstance(min, Tensor) else min
     hi = max.data if isinstance(max, Tensor) else max
@@ -320,9 +366,54 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
 clip = clamp
 
 
+class RemainderBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        a, b = self.saved
+        xp = backend.array_module(g)
+        return (g if self.next[0] is not None else None,
+                -g * xp.floor_divide(a, b) if self.next[1] is not None else None)
+
+
+def remainder(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise ``input % other`` with the sign of ``other`` (Python's and PyTorch's ``%``)."""
+    a, b, ad, bd = operands('remainder', input, other)
+    xp = backend.array_module(ad)
+    try:
+        out = xp.remainder(ad, bd)
+    except ValueError:
+        _broadcast_error('remainder', ad, bd)
+    if b is None:
+        return track(out, RemainderBackward, (a, None), (ad, bd))
+    return track(out, RemainderBackward, (a, b), (ad, bd), check=(a, b))
+
+
+def rremainder(a, b):
+    """Elementwise ``b % a`` (the reflected remainder)."""
+    return remainder(_constant(b, a) if not isinstance(b, Tensor) else b, a)
+
+
+def floor_divide(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise ``input // other`` rounded toward minus infinity (not differentiable)."""
+    a, b, ad, bd = operands('floor_divide', input, other)
+    xp = backend.array_module(ad)
+    try:
+        return Tensor._wrap(_to_array(xp.floor_divide(ad, bd)))
+    except ValueError:
+        _broadcast_error('floor_divide', ad, bd)
+
+
+def rfloor_divide(a, b):
+    """Elementwise ``b // a`` (the reflected floor division)."""
+    return floor_divide(_constant(b, a) if not isinstance(b, Tensor) else b, a)
+
+
 # ---------------------------------------------------------------------- comparisons (not differentiable)
 def _compare(name, fn):
     def op(a, b):
+        if b is None and name in ('eq', 'ne'):  # ``t == None`` is a plain bool, as in PyTorch
+            return name == 'ne'
         a, b, ad, bd = operands(name, a, b)
         try:
             return Tensor._wrap(fn(ad, bd))
@@ -370,6 +461,7 @@ def logical_not(x):
 # ---------------------------------------------------------------------- casts and moves
 class CastBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         return (g.astype(self.saved),)
@@ -385,6 +477,7 @@ def cast(x, np_dtype):
 
 class ToDeviceBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         return (backend.move(g, self.saved),)

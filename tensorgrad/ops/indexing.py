@@ -5,7 +5,10 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, as_view, track
+from ..autograd.engine import unbroadcast
 from ..autograd.node import Node
+from ..dtypes import promote
+from .elementwise import _constant, promote_to
 
 
 def _is_basic(item):
@@ -56,9 +59,9 @@ def _scatter_add_cupy(gx, index, g):
     cupyx.scatter_add(gx, index, g)
 
 
-def getitem(x, index):
-    """``x[index]`` with ints, slices, None, Ellipsis, bool masks and integer arrays."""
-    index, basic = normalize_index(index, x.device)
+def getitem(x, slice_):
+    """``x[slice_]`` with ints, slices, None, Ellipsis, bool masks and integer arrays."""
+    index, basic = normalize_index(slice_, x.device)
     xd = x.data
     try:
         out = xd[index]
@@ -95,7 +98,6 @@ class SetItemBackward(Node):
         if self.next[1] is not None:
             gv = g[index]
             if gv.shape != value_shape:
-                from ..autograd.engine import unbroadcast  # noqa: PLC0415
                 gv = unbroadcast(gv, value_shape)
         return gx, gv
 
@@ -134,7 +136,6 @@ class WhereBackward(Node):
 def where(condition, x=None, y=None):
     """Elementwise ``x if condition else y`` with broadcasting; with only a
     condition, the indices of its non-zero elements (as ``nonzero(as_tuple=True)``)."""
-    from .elementwise import _constant  # noqa: PLC0415
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if x is None and y is None:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in cond.nonzero())
@@ -145,9 +146,12 @@ def where(condition, x=None, y=None):
     y = _constant(y, like) if not isinstance(y, Tensor) else y
     xd, yd = x.data, y.data
     if xd.dtype != yd.dtype:
-        from ..dtypes import promote  # noqa: PLC0415
         dt = promote(xd.dtype, yd.dtype)
-        xd, yd = xd.astype(dt), yd.astype(dt)
+        if xd.dtype != dt:
+            x = promote_to(x, dt)
+        if yd.dtype != dt:
+            y = promote_to(y, dt)
+        xd, yd = x.data, y.data
     xp = backend.array_module(xd)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
@@ -199,16 +203,19 @@ def gather(x, dim, index):
     xd = x.data
     if idx.ndim != xd.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dimensions but the tensor has {xd.ndim}")
-    axis = dim % xd.ndim
-    xp = backend.array_module(xd)
-    out = xp.take_along_axis(xd, idx, axis=axis) if idx.shape == xd.shape or all(
-        a <= b or i == axis for i, (a, b) in enumerate(zip(idx.shape, xd.shape))) else None
-    if out is None:
+    if not -xd.ndim <= dim < max(xd.ndim, 1):
+        raise IndexError(f"gather: dim {dim} is out of range for a tensor with {xd.ndim} dimensions")
+    axis = dim % max(xd.ndim, 1)
+    if any(a > b for i, (a, b) in enumerate(zip(idx.shape, xd.shape)) if i != axis):
         raise ValueError(f"gather: index shape {idx.shape} exceeds tensor shape {xd.shape} outside dim {dim}")
-    if out.shape != idx.shape:  # take_along_axis broadcasts; gather uses index's shape
-        sl = tuple(slice(0, n) for n in idx.shape)
-        out = xp.take_along_axis(xd[tuple(slice(0, n) if i != axis else slice(None)
-                                          for i, n in enumerate(idx.shape))], idx, axis=axis)[sl]
+    xp = backend.array_module(xd)
+    src = xd
+    if any(a != b for i, (a, b) in enumerate(zip(idx.shape, xd.shape)) if i != axis):
+        src = xd[tuple(slice(None) if i == axis else slice(0, n) for i, n in enumerate(idx.shape))]
+    try:
+        out = xp.take_along_axis(src, idx, axis=axis)
+    except IndexError as e:
+        raise IndexError(f"gather: index out of range for dim {dim} of size {xd.shape[axis]}: {e}") from None
     return track(out, GatherBackward, (x,), (xd.shape, idx, axis))
 
 

@@ -11,8 +11,9 @@ instead of returning a wrong gradient.
 import numpy as np
 
 from .. import backend
-from .._tensor import Tensor
+from .._tensor import Tensor, retire_views
 from ..autograd.grad_mode import GRAD_MODE
+from .indexing import normalize_index
 
 
 def _any_requires_grad(args):
@@ -37,6 +38,7 @@ def apply_inplace(self, name, compute, *args):
         _write(self, name, res.data)
         self.grad_fn = res.grad_fn
         self.requires_grad = res.requires_grad
+        retire_views(self, name)
         node = res.grad_fn
         if node is not None and node.versions is not None:
             # the node's check of its own output now refers to this tensor
@@ -84,6 +86,10 @@ def _fast_arith(name, ufunc, op):
 
 def make_inplace_methods(ops):
     """The in-place methods bound onto Tensor, built from the out-of-place ``ops`` namespace."""
+    def overwrite(s, v):
+        # ``v`` broadcast to ``s``: zero gradient for the old value (``s * 0 + v`` would turn inf into nan)
+        return ops.where(backend.array_module(s.data).zeros(s.data.shape, dtype=bool), s, v)
+
     def zero_(self):
         """Fill with zeros in place."""
         return fill_(self, 0)
@@ -91,7 +97,7 @@ def make_inplace_methods(ops):
     def fill_(self, value):
         """Fill with ``value`` in place (a number or a one-element tensor)."""
         if GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-            return apply_inplace(self, 'fill_', lambda s, v: ops.add(ops.mul(s, 0), v), value)
+            return apply_inplace(self, 'fill_', overwrite, value)
         self.data.fill(value.item() if isinstance(value, Tensor) else value)
         self._vc[0] += 1
         return self
@@ -108,12 +114,11 @@ def make_inplace_methods(ops):
         """Copy ``src`` (broadcast to this shape) into this tensor in place."""
         if not isinstance(src, Tensor):
             src = Tensor(src, requires_grad=False)
-        return apply_inplace(self, 'copy_', lambda s, v: ops.add(ops.mul(s, 0), v), src)
+        return apply_inplace(self, 'copy_', overwrite, src)
 
     def setitem(self, index, value):
         """``x[index] = value``, in place."""
         if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))):
-            from .indexing import normalize_index  # noqa: PLC0415
             idx, _ = normalize_index(index, self.device)
             vd = value.data if isinstance(value, Tensor) else value
             try:

@@ -2,7 +2,7 @@
 from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.node import Node
-from .elementwise import operands
+from .elementwise import _constant, operands
 
 
 class MatmulBackward(Node):
@@ -41,9 +41,10 @@ class MatmulBackward(Node):
         return ga, gb
 
 
-def matmul(a, b):
+def matmul(input, other):  # noqa: A002 - PyTorch's names
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors,
     leading dimensions are batch dimensions and broadcast."""
+    a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b, ad, bd = operands('matmul', a, b)
         if b is None:
@@ -66,7 +67,6 @@ def matmul(a, b):
 
 def rmatmul(a, b):
     """``b @ a`` (the reflected product)."""
-    from .elementwise import _constant  # noqa: PLC0415
     return matmul(_constant(b, a), a)
 
 

@@ -15,12 +15,13 @@ def normalize_dims(op, dim, ndim):
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
+    n = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
     for d in dims:
         if not isinstance(d, (int, np.integer)):
             raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        if not -n <= d < n:
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(d) % max(ndim, 1) if ndim else 0)
+        out.append(int(d) % n)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim!r} repeats a dimension")
     return tuple(sorted(out)) if ndim else ()
@@ -39,6 +40,7 @@ def _expand_grad(g, in_shape, axes, keepdim):
 
 class SumBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         in_shape, axes, keepdim = self.saved
@@ -61,6 +63,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
 
 class MeanBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         in_shape, axes, keepdim, count = self.saved
@@ -90,7 +93,7 @@ class ExtremumBackward(Node):
         out_k = _expand_grad(out, xd.shape, axes, keepdim)
         g = _expand_grad(g, xd.shape, axes, keepdim)
         mask = (xd == out_k)
-        count = mask.sum(axis=axes, keepdims=True)
+        count = mask.sum(axis=axes, keepdims=True, dtype=g.dtype)
         return (g * mask / count,)
 
 
@@ -115,12 +118,12 @@ def _extremum(name, x, dim, keepdim, arg_fn, red_fn):
     if dim is None or not isinstance(dim, (int, np.integer)):
         axes = normalize_dims(name, dim, xd.ndim)
         out = red_fn(xd, axis=axes, keepdims=keepdim)
-        return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+        return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
     axis = normalize_dims(name, dim, xd.ndim)
     axis = axis[0] if axis else 0
     xp = backend.array_module(xd)
     if xd.ndim == 0:
-        return track(xd.copy(), ExtremumBackward, (x,), (xd, xd, (), keepdim))
+        return track(xd.copy(), ExtremumBackward, (x,), (xd, xd, (), keepdim), check=(x,))
     idx = arg_fn(xd, axis=axis, keepdims=True)
     out = xp.take_along_axis(xd, idx, axis=axis)
     if not keepdim:
@@ -155,7 +158,7 @@ def amax(x, dim=None, keepdim=False):
     xd = x.data
     axes = normalize_dims('amax', dim, xd.ndim)
     out = xd.max(axis=axes, keepdims=keepdim)
-    return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+    return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
 
 
 def amin(x, dim=None, keepdim=False):
@@ -163,7 +166,7 @@ def amin(x, dim=None, keepdim=False):
     xd = x.data
     axes = normalize_dims('amin', dim, xd.ndim)
     out = xd.min(axis=axes, keepdims=keepdim)
-    return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+    return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
 
 
 def argmax(x, dim=None, keepdim=False):
@@ -182,6 +185,18 @@ def argmin(x, dim=None, keepdim=False):
         return Tensor._wrap(backend.array_module(xd).asarray(xd.argmin()).astype(np.int64))
     axis = normalize_dims('argmin', dim, xd.ndim)[0]
     return Tensor._wrap(xd.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+    """True where all elements over ``dim`` (all dimensions when None) are non-zero (a bool tensor)."""
+    axes = normalize_dims('all', dim, x.data.ndim)
+    return Tensor._wrap(backend.array_module(x.data).asarray(x.data.astype(bool).all(axis=axes, keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+    """True where any element over ``dim`` (all dimensions when None) is non-zero (a bool tensor)."""
+    axes = normalize_dims('any', dim, x.data.ndim)
+    return Tensor._wrap(backend.array_module(x.data).asarray(x.data.astype(bool).any(axis=axes, keepdims=keepdim)))
 
 
 class ProdBackward(Node):
@@ -211,7 +226,7 @@ def prod(x, dim=None, keepdim=False):
     xd = x.data
     axes = normalize_dims('prod', dim, xd.ndim)
     out = xd.prod(axis=axes, keepdims=keepdim)
-    return track(out, ProdBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+    return track(out, ProdBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
 
 
 class VarBackward(Node):
@@ -220,16 +235,14 @@ class VarBackward(Node):
     def backward(self, g):
         centered, axes, keepdim, denom = self.saved
         g = _expand_grad(g, centered.shape, axes, keepdim)
-        return (g * centered * (2.0 / denom),)
+        return (g * centered * (2.0 / denom if denom else np.nan),)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
-    """Variance over ``dim`` with Bessel's correction by default
-    (``correction=1``; ``unbiased=False`` or ``correction=0``/``ddof=0`` for the population variance)."""
+def _var_parts(op, x, dim, unbiased, keepdim, correction, ddof):
     xd = x.data
     if xd.dtype.kind != 'f':
         xd = xd.astype(DEFAULT_FLOAT)
-    axes = normalize_dims('var', dim, xd.ndim)
+    axes = normalize_dims(op, dim, xd.ndim)
     corr = 1
     if unbiased is not None:
         corr = 1 if unbiased else 0
@@ -245,13 +258,36 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
     sq = (centered * centered).sum(axis=axes, keepdims=keepdim)
     with np.errstate(divide='ignore', invalid='ignore'):
         out = (sq / denom).astype(xd.dtype, copy=False) if denom else sq * np.nan
+    return out, centered, axes, denom
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
+    """Variance over ``dim`` with Bessel's correction by default
+    (``correction=1``; ``unbiased=False`` or ``correction=0``/``ddof=0`` for the population variance)."""
+    out, centered, axes, denom = _var_parts('var', x, dim, unbiased, keepdim, correction, ddof)
     return track(out, VarBackward, (x,), (centered, axes, keepdim, denom))
+
+
+class StdBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        centered, out, axes, keepdim, denom = self.saved
+        xp = backend.array_module(g)
+        out_k = _expand_grad(out, centered.shape, axes, keepdim)
+        g = _expand_grad(g, centered.shape, axes, keepdim)
+        # d std = centered / (denom * std); zero where std == 0, as PyTorch
+        with np.errstate(divide='ignore', invalid='ignore'):
+            scale = xp.where(out_k == 0, xp.zeros((), dtype=g.dtype), g / (out_k * denom if denom else np.nan))
+        return (scale * centered,)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
     """Standard deviation over ``dim``; same correction rules as ``var``."""
-    from .elementwise import sqrt  # noqa: PLC0415
-    return sqrt(var(x, dim, unbiased, keepdim, correction, ddof))
+    out, centered, axes, denom = _var_parts('std', x, dim, unbiased, keepdim, correction, ddof)
+    xp = backend.array_module(out)
+    out = xp.sqrt(out)
+    return track(out, StdBackward, (x,), (centered, out, axes, keepdim, denom), check_out=True)
 
 
 class LogSumExpBackward(Node):
@@ -277,7 +313,7 @@ def logsumexp(x, dim=None, keepdim=False):
     out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
     if not keepdim:
         out = out.reshape(tuple(n for i, n in enumerate(xd.shape) if i not in axes))
-    return track(out, LogSumExpBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+    return track(out, LogSumExpBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
 
 
 import builtins  # noqa: E402 - the names max/min/sum above shadow the builtins in this module

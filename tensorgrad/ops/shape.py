@@ -9,6 +9,9 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor, as_view, track
 from ..autograd.node import Node
+from ..dtypes import promote
+from .elementwise import promote_to
+from .indexing import getitem
 
 
 def _shape_args(op, shape):
@@ -16,7 +19,7 @@ def _shape_args(op, shape):
         shape = tuple(shape[0])
     try:
         return tuple(int(s) for s in shape)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"{op}: shape must be ints, got {shape!r}") from None
 
 
@@ -39,6 +42,7 @@ def _track_view(out, node_cls, x, saved):
 
 class ReshapeBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         return (g.reshape(self.saved),)
@@ -82,6 +86,7 @@ def unflatten(x, dim, sizes):
 
 class PermuteBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         return (g.transpose(self.saved),)
@@ -94,7 +99,9 @@ def permute(x, *dims):
     if len(dims) != nd or (nd and sorted(d % nd for d in dims) != list(range(nd))):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {nd} dimensions of shape {x.data.shape}")
     dims = tuple(d % nd for d in dims)
-    inverse = tuple(np.argsort(dims))
+    inverse = [0] * nd
+    for i, d in enumerate(dims):
+        inverse[d] = i
     return _track_view(x.data.transpose(dims), PermuteBackward, x, inverse)
 
 
@@ -122,8 +129,14 @@ def swapaxes(x, axis0, axis1):
 def movedim(x, source, destination):
     """Move dimension(s) ``source`` to position(s) ``destination`` (a view)."""
     nd = x.data.ndim
-    order = np.moveaxis(np.arange(nd), source, destination).tolist()
-    # moveaxis of the index vector gives, for each output position, the input dim
+    src = [_dim('movedim', s, nd) for s in ((source,) if isinstance(source, (int, np.integer)) else source)]
+    dst = [_dim('movedim', d, nd) for d in
+           ((destination,) if isinstance(destination, (int, np.integer)) else destination)]
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} differ in length")
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
     return permute(x, *order)
 
 
@@ -185,6 +198,7 @@ def expand_as(x, other):
 
 class RepeatBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         in_shape, reps = self.saved
@@ -219,6 +233,7 @@ def tile(x, *reps):
 
 class CatBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         axis, bounds = self.saved
@@ -254,7 +269,9 @@ def cat(tensors, dim=0):
     """Concatenate tensors along an existing dimension ``dim``."""
     tensors = _as_tensors('cat', tensors)
     nd = tensors[0].data.ndim
-    axis = _dim('cat', dim, nd) if nd else 0
+    if nd == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    axis = _dim('cat', dim, nd)
     ref = tensors[0].data.shape
     for t in tensors[1:]:
         s = t.data.shape
@@ -265,10 +282,10 @@ def cat(tensors, dim=0):
     datas = [t.data for t in tensors]
     dt = datas[0].dtype
     if any(d.dtype != dt for d in datas):
-        from ..dtypes import promote  # noqa: PLC0415
         for d in datas[1:]:
             dt = promote(dt, d.dtype)
-        datas = [d.astype(dt) for d in datas]
+        tensors = [t if t.data.dtype == dt else promote_to(t, dt) for t in tensors]
+        datas = [t.data for t in tensors]
     out = xp.concatenate(datas, axis=axis)
     bounds, lo = [], 0
     for d in datas:
@@ -283,6 +300,7 @@ concatenate = cat
 
 class StackBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         axis, n = self.saved
@@ -299,6 +317,11 @@ def stack(tensors, dim=0):
             raise ValueError(f"stack: expected tensors of one shape, got {[tuple(u.data.shape) for u in tensors]}")
     axis = _dim('stack', dim, len(ref) + 1)
     xp = backend.array_module(tensors[0].data)
+    dt = tensors[0].data.dtype
+    if any(t.data.dtype != dt for t in tensors):
+        for t in tensors[1:]:
+            dt = promote(dt, t.data.dtype)
+        tensors = [t if t.data.dtype == dt else promote_to(t, dt) for t in tensors]
     out = xp.stack([t.data for t in tensors], axis=axis)
     return track(out, StackBackward, tensors, (axis, len(tensors)))
 
@@ -318,7 +341,6 @@ def split(x, split_size_or_sections, dim=0):
         sizes = [int(s) for s in split_size_or_sections]
         if builtins_sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dim {dim}")
-    from .indexing import getitem  # noqa: PLC0415
     out, lo = [], 0
     prefix = (slice(None),) * axis
     for s in sizes:
@@ -329,14 +351,16 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces of (nearly) equal size along ``dim``."""
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
     n = x.data.shape[_dim('chunk', dim, x.data.ndim)]
-    size = -(-n // int(chunks))
+    size = -(-n // chunks)
     return split(x, builtins_max(size, 1), dim)
 
 
 def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, with that dimension removed."""
-    from .indexing import getitem  # noqa: PLC0415
     axis = _dim('unbind', dim, x.data.ndim)
     prefix = (slice(None),) * axis
     return tuple(getitem(x, prefix + (i,)) for i in range(x.data.shape[axis]))
@@ -344,6 +368,7 @@ def unbind(x, dim=0):
 
 class FlipBackward(Node):
     __slots__ = ()
+    saves_arrays = False
 
     def backward(self, g):
         return (backend.array_module(g).flip(g, self.saved),)

@@ -1,0 +1,32 @@
+"""Shared pytest fixtures: the ``device`` tests run on (env DEVICE, default cpu)."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tensorgrad  # noqa: E402
+
+DEVICE = os.environ.get('DEVICE', 'cpu')
+
+
+@pytest.fixture(scope='session')
+def device():
+    """The device tensorgrad tensors are created on (env DEVICE); skips cuda runs without CUDA."""
+    if DEVICE.startswith('cuda') and not tensorgrad.is_cuda_available():
+        pytest.skip('DEVICE=cuda but CUDA is not available')
+    return DEVICE
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_restored():
+    """A failing test must not leave grad mode off for the next ones."""
+    yield
+    from tensorgrad.autograd.grad_mode import GRAD_MODE
+    GRAD_MODE.enabled = True
+
+
+cuda_only = pytest.mark.skipif(not tensorgrad.is_cuda_available(), reason='needs CUDA')
