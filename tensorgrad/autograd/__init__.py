@@ -2,6 +2,7 @@
 from .engine import run_backward, topological_order, unbroadcast  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .node import MultiOutputNode, Node, OutputRef  # noqa: F401
+from .function import Function, FunctionCtx  # noqa: F401
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
