@@ -17,19 +17,19 @@ class Sequential(Module):
     """Applies its modules in order. ``Sequential(m1, m2, ...)``, ``Sequential([m1, m2])``
     (an iterable of modules, as the reference) or ``Sequential(OrderedDict(name=module))``."""
 
-    def __init__(self, *args):
+    def __init__(self, *modules):
         super().__init__()
-        if len(args) == 1 and isinstance(args[0], (dict, OrderedDict)):
-            for name, m in args[0].items():
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, m in modules[0].items():
                 self.add_module(name, m)
             return
-        if len(args) == 1 and not isinstance(args[0], Module):
+        if len(modules) == 1 and not isinstance(modules[0], Module):
             try:
-                args = tuple(args[0])
+                modules = tuple(modules[0])
             except TypeError:
                 raise TypeError(f"Sequential: expected modules or an iterable of modules, got "
-                                f"{type(args[0]).__name__}") from None
-        for i, m in enumerate(args):
+                                f"{type(modules[0]).__name__}") from None
+        for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential: entry {i} is a {type(m).__name__}, not a Module")
             self.add_module(str(i), m)
