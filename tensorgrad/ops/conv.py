@@ -1,0 +1,558 @@
+"""Convolution and pooling over NCHW tensors: conv2d, conv1d, max_pool2d,
+avg_pool2d, adaptive_avg_pool2d.
+
+conv2d copies the strided windows of the padded input once (im2col, channel
+major so the whole batch is one matrix) and multiplies them by the weight:
+one GEMM per group, or one per sample written straight into the NCHW output
+for large images. Its backward is two GEMMs; the input gradient goes back to
+pixels by looping only over the kh*kw kernel offsets (each adds one strided
+slice). Pools loop over kernel offsets the same way, never over pixels or
+batch. Large window buffers are pooled per thread and reused once their graph
+is freed (fresh large arrays cost a page fault per 4 KiB on first touch).
+"""
+import sys
+import threading
+
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, track
+from ..autograd.grad_mode import GRAD_MODE
+from ..autograd.node import Node
+from .nn_kernels import parallel_rows
+
+
+# ---------------------------------------------------------------------- arguments
+def _pair(op, name, v):
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(a, (int, np.integer)) for a in v):
+        return int(v[0]), int(v[1])
+    if isinstance(v, (tuple, list)) and len(v) == 1 and isinstance(v[0], (int, np.integer)):
+        return int(v[0]), int(v[0])
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+
+
+def _float_array(op, x, name='input'):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+    d = x.data
+    if d.dtype.kind != 'f':
+        raise TypeError(f"{op}: {name} must be a floating point tensor, got dtype {d.dtype}")
+    return d
+
+
+def _check_4d(op, xd):
+    if xd.ndim != 4:
+        raise ValueError(f"{op}: input of shape {xd.shape} must be 4-D (B, C, H, W)")
+
+
+def _out_size(op, n, pad, k, stride, dil):
+    out = (n + pad - dil * (k - 1) - 1) // stride + 1
+    if out <= 0:
+        raise ValueError(f"{op}: kernel of size {k} (dilation {dil}) does not fit the padded input of size "
+                         f"{n + pad}")
+    return out
+
+
+def _pad(x, pads, value=0.0):
+    """Pad the last two dims by (top, bottom, left, right) with ``value``."""
+    top, bottom, left, right = pads
+    if not (top or bottom or left or right):
+        return x
+    xp = backend.array_module(x)
+    B, C, H, W = x.shape
+    out = xp.empty((B, C, H + top + bottom, W + left + right), dtype=x.dtype)
+    if top:
+        out[:, :, :top] = value
+    if bottom:
+        out[:, :, H + top:] = value
+    if left:
+        out[:, :, top:top + H, :left] = value
+    if right:
+        out[:, :, top:top + H, W + left:] = value
+    out[:, :, top:top + H, left:left + W] = x
+    return out
+
+
+def _offset_slice(i, j, Ho, Wo, sh, sw):
+    """Index of the (Ho, Wo) grid of window elements at kernel offset (i, j) (already dilated)."""
+    return (slice(None), slice(None), slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw))
+
+
+# ---------------------------------------------------------------------- convolution
+def _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo):
+    """Contiguous channel-major (C, kh, kw, B, Ho, Wo) copy of the sliding windows
+    of ``xpad`` (B, C, Hp, Wp): rows of the GEMM's right operand, with the whole
+    batch in one matrix so forward and backward are single large GEMMs."""
+    xp = backend.array_module(xpad)
+    B, C = xpad.shape[:2]
+    sB, sC, sH, sW = xpad.strides
+    win = xp.lib.stride_tricks.as_strided(
+        xpad, (C, kh, kw, B, Ho, Wo), (sC, sH * dh, sW * dw, sB, sH * sh, sW * sw))
+    if win.flags.c_contiguous:
+        return win
+    cols = _pooled_empty(win.shape, xpad.dtype, xp)
+
+    def run(lo, hi):
+        cols[lo:hi] = win[lo:hi]
+    parallel_rows(run, C, cols.size, xp)
+    return cols
+
+
+def _valid_range(n_out, n_in, pad, offset, stride):
+    """(first output index, count, first input index) of the outputs whose input
+    position ``o * stride + offset - pad`` falls inside [0, n_in)."""
+    lo = max(0, -(-(pad - offset) // stride))
+    hi = min(n_out - 1, (n_in - 1 + pad - offset) // stride)
+    return lo, hi - lo + 1, lo * stride + offset - pad
+
+
+def _col2im(gcols, shape, pads, kh, kw, sh, sw, dh, dw, Ho, Wo, out_shape):
+    """Sum the window gradients ``gcols`` (C, kh, kw, B, Ho, Wo) back onto an input
+    of ``shape`` (B, C, H, W), returned in ``out_shape``: one strided-slice add
+    per kernel offset, each cropped to the positions inside the unpadded input."""
+    xp = backend.array_module(gcols)
+    C, H, W = shape[1:]
+    out = xp.zeros(out_shape, dtype=gcols.dtype)
+    gxt = out.reshape(shape).transpose(1, 0, 2, 3)
+    spans = []
+    for i in range(kh):
+        oh, nh, h0 = _valid_range(Ho, H, pads[0], i * dh, sh)
+        for j in range(kw):
+            ow, nw, w0 = _valid_range(Wo, W, pads[2], j * dw, sw)
+            if nh > 0 and nw > 0:
+                spans.append((i, j, slice(oh, oh + nh), slice(ow, ow + nw),
+                              slice(h0, h0 + sh * (nh - 1) + 1, sh), slice(w0, w0 + sw * (nw - 1) + 1, sw)))
+
+    def run(lo, hi):
+        for i, j, so_h, so_w, si_h, si_w in spans:
+            gxt[lo:hi, :, si_h, si_w] += gcols[lo:hi, i, j, :, so_h, so_w]
+    parallel_rows(run, C, gcols.size, xp)
+    return out
+
+
+def _gemm(a, b, out=None):
+    """a @ b for stacks of matrices (G, m, k) @ (G, k, n); a plain 2-D GEMM when G == 1."""
+    xp = backend.array_module(a)
+    if a.shape[0] == 1:
+        return xp.matmul(a[0], b[0], out=None if out is None else out[0])[None]
+    return xp.matmul(a, b, out=out)
+
+
+_scratch = threading.local()
+_POOL_MAX_BYTES = 1 << 29  # at most this much memory kept for reuse, per thread
+
+
+def _free_refcount():
+    """getrefcount of a pooled buffer nobody else holds, seen from the scan loop
+    below (the pool's list, the loop variable, the call's argument)."""
+    pool = [np.empty(1)]
+    for buf in pool:
+        return sys.getrefcount(buf)
+
+
+_FREE_REFS = _free_refcount()
+
+
+def _pooled_empty(shape, dtype, xp):
+    """An uninitialised array from a per-thread pool of large buffers: a buffer
+    is reused once nothing but the pool refers to it (the graph node that saved
+    it has been freed), which saves the page faults of a fresh allocation."""
+    n = int(np.prod(shape))
+    nbytes = n * np.dtype(dtype).itemsize
+    if xp is not np or nbytes < (1 << 20):
+        return xp.empty(shape, dtype=dtype)
+    pool = getattr(_scratch, 'pool', None)
+    if pool is None:
+        pool = _scratch.pool = []
+    for buf in pool:
+        if buf.nbytes == nbytes and sys.getrefcount(buf) == _FREE_REFS:
+            return buf.view(dtype).reshape(shape)
+    buf = np.empty(shape, dtype=dtype)
+    if sum(b.nbytes for b in pool) + nbytes <= _POOL_MAX_BYTES:
+        pool.append(buf)
+    return buf
+
+
+def _scratch_array(shape, dtype, xp):
+    """A per-thread reusable buffer for a temporary that dies within one call:
+    fresh large arrays cost page faults on every use."""
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)
+    n = int(np.prod(shape))
+    buf = getattr(_scratch, 'buf', None)
+    if buf is None or buf.dtype != dtype or buf.size < n:
+        buf = _scratch.buf = np.empty(n, dtype=dtype)
+    return buf[:n].reshape(shape)
+
+
+class ConvBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        cols, w3, geom, x_shape, w_shape = self.saved
+        B, C, H, W, G, kh, kw, sh, sw, dh, dw, Ho, Wo, pads = geom
+        xp = backend.array_module(g)
+        Og = w3.shape[1]
+        L = Ho * Wo
+        g3 = g.reshape(B, G * Og, L)
+        gx = gw = gb = None
+        if self.next[2] is not None:
+            gb = g3.sum(axis=2).sum(axis=0)
+        if self.next[0] is None and self.next[1] is None:
+            return gx, gw, gb
+        # the upstream gradient as (G, Og, B * L): the layout of the forward's single GEMM
+        gt = xp.ascontiguousarray(g3.transpose(1, 0, 2)).reshape(G, Og, B * L)
+        if self.next[1] is not None:
+            gw = xp.empty(w_shape, dtype=g.dtype)
+            _gemm(gt, xp.swapaxes(cols, -1, -2), gw.reshape(G, Og, -1))
+        if self.next[0] is not None:
+            # a contiguous W^T: NumPy's matmul is much slower on a transposed stacked operand
+            gcols = _gemm(xp.ascontiguousarray(xp.swapaxes(w3, -1, -2)), gt,
+                          _scratch_array((G, w3.shape[2], B * L), g.dtype, xp)).reshape(C, kh, kw, B, Ho, Wo)
+            if not any(pads) and kh == kw == 1 and sh == sw == 1:
+                # copy: gcols lives in the reusable scratch buffer
+                gx = xp.empty(x_shape, dtype=g.dtype)
+                gx.reshape(B, C, H, W)[...] = gcols.reshape(C, B, H, W).transpose(1, 0, 2, 3)
+            else:
+                gx = _col2im(gcols, (B, C, H, W), pads, kh, kw, sh, sw, dh, dw, Ho, Wo, x_shape)
+        return gx, gw, gb
+
+
+def _conv(op, x, weight, bias, stride, padding, dilation, groups, x4, w4, x_shape, out_shape=None):
+    """Shared conv2d/conv1d body on 4-D arrays ``x4`` (B, C, H, W) and ``w4`` (O, C/groups, kh, kw)."""
+    B, C, H, W = x4.shape
+    O, Cg, kh, kw = w4.shape
+    sh, sw = stride
+    dh, dw = dilation
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    G = int(groups)
+    if C != Cg * G:
+        raise ValueError(f"{op}: input has {C} channels but weight expects {Cg * G} "
+                         f"(weight of shape {tuple(weight.data.shape)}, groups={G})")
+    if O % G:
+        raise ValueError(f"{op}: {O} output channels are not divisible by groups={G}")
+    if sh < 1 or sw < 1 or dh < 1 or dw < 1:
+        raise ValueError(f"{op}: stride and dilation must be positive, got stride {stride}, dilation {dilation}")
+    if isinstance(padding, str):
+        if padding == 'valid':
+            pads = (0, 0, 0, 0)
+        elif padding == 'same':
+            if sh != 1 or sw != 1:
+                raise ValueError(f"{op}: padding='same' requires stride 1, got stride {stride}")
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        else:
+            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    else:
+        ph, pw = padding
+        if ph < 0 or pw < 0:
+            raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+        pads = (ph, ph, pw, pw)
+    bd = None
+    if bias is not None:
+        bd = _float_array(op, bias, 'bias')
+        if bd.shape != (O,):
+            raise ValueError(f"{op}: bias of shape {bd.shape} must have one entry per output channel ({O},)")
+        if bd.__class__ is not x4.__class__:
+            raise RuntimeError(f"{op}: input and bias are on different devices")
+    if w4.__class__ is not x4.__class__:
+        raise RuntimeError(f"{op}: input and weight are on different devices")
+    if x4.dtype != w4.dtype:
+        raise TypeError(f"{op}: input dtype {x4.dtype} and weight dtype {w4.dtype} differ")
+    Ho = _out_size(op, H, pads[0] + pads[1], kh, sh, dh)
+    Wo = _out_size(op, W, pads[2] + pads[3], kw, sw, dw)
+    xp = backend.array_module(x4)
+
+    xpad = _pad(x4, pads)
+    cols = _im2col(xpad, kh, kw, sh, sw, dh, dw, Ho, Wo).reshape(G, Cg * kh * kw, B * Ho * Wo)
+    w3 = w4.reshape(G, O // G, Cg * kh * kw)
+    L = Ho * Wo
+    if L >= 1024:
+        # one GEMM per sample, written straight into the NCHW output (no transpose copy)
+        out = xp.empty((B, G, O // G, L), dtype=x4.dtype)
+        c4 = cols.reshape(G, Cg * kh * kw, B, L)
+        for b in range(B):
+            xp.matmul(w3, c4[:, :, b], out=out[b])
+        out = out.reshape(B, O, Ho, Wo)
+    else:  # small images: one GEMM per group over the whole batch, then to NCHW
+        out = xp.ascontiguousarray(_gemm(w3, cols).reshape(O, B, Ho, Wo).transpose(1, 0, 2, 3))
+    if bd is not None:
+        out += bd.reshape(O, 1, 1)
+    geom = (B, C, H, W, G, kh, kw, sh, sw, dh, dw, Ho, Wo, pads)
+    if out_shape is not None:
+        out = out.reshape(out_shape(Ho, Wo))
+    # the windows are only needed for the weight gradient: not kept for a frozen weight
+    saved = (cols if weight.requires_grad else None, w3, geom, x_shape, weight.data.shape)
+    return track(out, ConvBackward, (x, weight, bias), saved, check=(x, weight))
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation, as PyTorch) of ``input`` (B, C, H, W) with
+    ``weight`` (O, C/groups, kh, kw); ``padding`` is an int, a pair, 'same' or 'valid'."""
+    op = 'conv2d'
+    xd = _float_array(op, input)
+    wd = _float_array(op, weight, 'weight')
+    _check_4d(op, xd)
+    if wd.ndim != 4:
+        raise ValueError(f"{op}: weight of shape {wd.shape} must be 4-D (O, C/groups, kh, kw)")
+    pad = padding if isinstance(padding, str) else _pair(op, 'padding', padding)
+    return _conv(op, input, weight, bias, _pair(op, 'stride', stride), pad, _pair(op, 'dilation', dilation),
+                 groups, xd, wd, xd.shape)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D convolution of ``input`` (B, C, L) with ``weight`` (O, C/groups, k);
+    ``padding`` is an int, 'same' or 'valid'."""
+    op = 'conv1d'
+    xd = _float_array(op, input)
+    wd = _float_array(op, weight, 'weight')
+    if xd.ndim != 3:
+        raise ValueError(f"{op}: input of shape {xd.shape} must be 3-D (B, C, L)")
+    if wd.ndim != 3:
+        raise ValueError(f"{op}: weight of shape {wd.shape} must be 3-D (O, C/groups, k)")
+
+    def one(name, v):
+        if isinstance(v, (tuple, list)) and len(v) == 1:
+            v = v[0]
+        if not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{op}: {name} must be an int, got {v!r}")
+        return int(v)
+    pad = padding if isinstance(padding, str) else (0, one('padding', padding))
+    B, C, L = xd.shape
+    O = wd.shape[0]
+    return _conv(op, input, weight, bias, (1, one('stride', stride)), pad, (1, one('dilation', dilation)), groups,
+                 xd.reshape(B, C, 1, L), wd.reshape(wd.shape[0], wd.shape[1], 1, wd.shape[2]), xd.shape,
+                 out_shape=lambda Ho, Wo: (B, O, Wo))
+
+
+# ---------------------------------------------------------------------- pooling
+def _pool_args(op, xd, kernel_size, stride, padding):
+    _check_4d(op, xd)
+    kh, kw = _pair(op, 'kernel_size', kernel_size)
+    sh, sw = (kh, kw) if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
+        else _pair(op, 'stride', stride)
+    ph, pw = _pair(op, 'padding', 0 if padding is None else padding)
+    if kh < 1 or kw < 1 or sh < 1 or sw < 1:
+        raise ValueError(f"{op}: kernel_size and stride must be positive, got {kernel_size} and {stride}")
+    if ph < 0 or pw < 0 or 2 * ph > kh or 2 * pw > kw:
+        raise ValueError(f"{op}: padding {(ph, pw)} must be non-negative and at most half the kernel size "
+                         f"{(kh, kw)}")
+    H, W = xd.shape[2:]
+    Ho = _out_size(op, H, 2 * ph, kh, sh, 1)
+    Wo = _out_size(op, W, 2 * pw, kw, sw, 1)
+    return kh, kw, sh, sw, ph, pw, Ho, Wo
+
+
+def _planes(x):
+    """(B, C, H, W) as (B * C, 1, H, W): pools treat every channel plane alike,
+    so work splits over planes whatever the batch size."""
+    B, C, H, W = x.shape
+    return x.reshape(B * C, 1, H, W)
+
+
+def _scatter_offsets(g_at, shape, dtype, xp, kh, kw, sh, sw, ph, pw, Ho, Wo):
+    """Gradient of a pool: on the padded input gradient, the strided slice of each
+    kernel offset k gets ``g_at(k, lo, hi, out)`` for planes lo:hi (written into
+    ``out`` when windows do not overlap, else returned and added); returns it
+    with padding removed."""
+    B, C, H, W = shape
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    disjoint = sh >= kh and sw >= kw
+    full = disjoint and sh == kh and sw == kw and Ho * kh == Hp and Wo * kw == Wp
+    out = (xp.empty if full else xp.zeros)((B, C, Hp, Wp), dtype=dtype)
+    gxp = _planes(out)
+
+    def run(lo, hi):
+        k = 0
+        for i in range(kh):
+            for j in range(kw):
+                sl = gxp[lo:hi][_offset_slice(i, j, Ho, Wo, sh, sw)]
+                if disjoint:
+                    g_at(k, lo, hi, sl)
+                else:
+                    sl += g_at(k, lo, hi, None)
+                k += 1
+    parallel_rows(run, B * C, B * C * Ho * Wo * kh * kw, xp)
+    return out[:, :, ph:ph + H, pw:pw + W] if ph or pw else out
+
+
+class MaxPool2dBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        idx, shape, geom = self.saved
+        xp = backend.array_module(g)
+        g1 = _planes(g)
+
+        def at(k, lo, hi, out):
+            return xp.multiply(g1[lo:hi], idx[lo:hi] == k, out=out)
+        return (_scatter_offsets(at, shape, g.dtype, xp, *geom),)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002
+    """2-D max pooling of ``input`` (B, C, H, W); ``stride`` defaults to
+    ``kernel_size`` and ``padding`` pads with -inf. The gradient goes to the
+    first maximum of each window."""
+    op = 'max_pool2d'
+    xd = _float_array(op, input)
+    kh, kw, sh, sw, ph, pw, Ho, Wo = _pool_args(op, xd, kernel_size, stride, padding)
+    xp = backend.array_module(xd)
+    B, C = xd.shape[:2]
+    xpad = _planes(_pad(xd, (ph, ph, pw, pw), -np.inf))
+    K = kh * kw
+    out = xp.empty((B * C, 1, Ho, Wo), dtype=xd.dtype)
+    need_idx = GRAD_MODE.enabled and input.requires_grad
+    idt = np.uint8 if K < 256 else np.int32
+    idx = xp.zeros(out.shape, dtype=idt) if need_idx else None
+    m = xp.empty(out.shape, dtype=bool) if need_idx else None
+    mk = xp.empty(out.shape, dtype=idt) if need_idx else None
+
+    def run(lo, hi):
+        xb, ob = xpad[lo:hi], out[lo:hi]
+        k = 0
+        for i in range(kh):
+            for j in range(kw):
+                sl = xb[_offset_slice(i, j, Ho, Wo, sh, sw)]
+                if k == 0:
+                    ob[...] = sl
+                else:
+                    if need_idx:
+                        # strictly greater: ties keep the first maximum, as PyTorch. k only grows,
+                        # so idx = max(idx, k * greater) (integer passes, far faster than a masked copy)
+                        mb = xp.greater(sl, ob, out=m[lo:hi])
+                        xp.maximum(idx[lo:hi], xp.multiply(mb, idt(k), out=mk[lo:hi]), out=idx[lo:hi])
+                    xp.maximum(ob, sl, out=ob)
+                k += 1
+    parallel_rows(run, B * C, out.size * K, xp)
+    out = out.reshape(B, C, Ho, Wo)
+    return track(out, MaxPool2dBackward, (input,), (idx, xd.shape, (kh, kw, sh, sw, ph, pw, Ho, Wo)))
+
+
+class AvgPool2dBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        div, shape, geom = self.saved
+        xp = backend.array_module(g)
+        gs = _planes(g / div)
+
+        def at(k, lo, hi, out):
+            if out is None:
+                return gs[lo:hi]
+            out[...] = gs[lo:hi]
+        return (_scatter_offsets(at, shape, g.dtype, xp, *geom),)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad=True):  # noqa: A002
+    """2-D average pooling of ``input`` (B, C, H, W); ``stride`` defaults to
+    ``kernel_size``; zero padding counts in the average unless
+    ``count_include_pad=False``."""
+    op = 'avg_pool2d'
+    xd = _float_array(op, input)
+    kh, kw, sh, sw, ph, pw, Ho, Wo = _pool_args(op, xd, kernel_size, stride, padding)
+    xp = backend.array_module(xd)
+    B, C = xd.shape[:2]
+    xpad = _planes(_pad(xd, (ph, ph, pw, pw)))
+    out = xp.empty((B * C, 1, Ho, Wo), dtype=xd.dtype)
+
+    def run(lo, hi):
+        xb, ob = xpad[lo:hi], out[lo:hi]
+        for i in range(kh):
+            for j in range(kw):
+                sl = xb[_offset_slice(i, j, Ho, Wo, sh, sw)]
+                if i == 0 and j == 0:
+                    ob[...] = sl
+                else:
+                    ob += sl
+    parallel_rows(run, B * C, out.size * kh * kw, xp)
+    out = out.reshape(B, C, Ho, Wo)
+    dt = xd.dtype
+    if count_include_pad or (ph == 0 and pw == 0):
+        div = np.asarray(kh * kw, dtype=dt)[()]
+    else:
+        H, W = xd.shape[2:]
+
+        def counts(n, p, k, s, no):
+            start = np.arange(no) * s - p
+            return (np.minimum(start + k, n) - np.maximum(start, 0)).astype(dt)
+        div = xp.asarray(np.outer(counts(H, ph, kh, sh, Ho), counts(W, pw, kw, sw, Wo)))
+    out /= div
+    return track(out, AvgPool2dBackward, (input,), (div, xd.shape, (kh, kw, sh, sw, ph, pw, Ho, Wo)))
+
+
+def _adaptive_matrix(n, m, dtype):
+    """(m, n) matrix averaging input bins [floor(i n / m), ceil((i + 1) n / m)) as PyTorch."""
+    i = np.arange(m)
+    start = (i * n) // m
+    end = -((-(i + 1) * n) // m)
+    cols = np.arange(n)
+    mat = (cols >= start[:, None]) & (cols < end[:, None])
+    return (mat / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool2dBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        shape, ph, pw = self.saved
+        B, C, H, W = shape
+        xp = backend.array_module(g)
+        if ph is None:  # divisible: every input element gets g / (kh * kw) of its window
+            Oh, Ow = g.shape[2:]
+            kh, kw = H // Oh, W // Ow
+            gx = xp.empty(shape, dtype=g.dtype)
+            gx.reshape(B, C, Oh, kh, Ow, kw)[...] = (g / np.asarray(kh * kw, dtype=g.dtype))[:, :, :, None, :, None]
+            return (gx,)
+        t = xp.matmul(ph.T, g)  # (B, C, H, Ow)
+        gx = xp.empty(shape, dtype=g.dtype)
+        xp.matmul(t.reshape(-1, t.shape[-1]), pw, out=gx.reshape(-1, W))
+        return (gx,)
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Average pooling of ``input`` (B, C, H, W) to ``output_size`` (an int, a pair,
+    None entries keep the input size) with PyTorch's bin boundaries."""
+    op = 'adaptive_avg_pool2d'
+    xd = _float_array(op, input)
+    _check_4d(op, xd)
+    B, C, H, W = xd.shape
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
+        raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    Oh = H if output_size[0] is None else int(output_size[0])
+    Ow = W if output_size[1] is None else int(output_size[1])
+    if Oh < 1 or Ow < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size}")
+    xp = backend.array_module(xd)
+    if H % Oh == 0 and W % Ow == 0:
+        out = xd.reshape(B, C, Oh, H // Oh, Ow, W // Ow).mean(axis=(3, 5))
+        return track(out.astype(xd.dtype, copy=False), AdaptiveAvgPool2dBackward, (input,), (xd.shape, None, None))
+    ph = xp.asarray(_adaptive_matrix(H, Oh, xd.dtype))
+    pw = xp.asarray(_adaptive_matrix(W, Ow, xd.dtype))
+    t = xp.matmul(xd.reshape(-1, W), pw.T).reshape(B, C, H, Ow)
+    out = xp.matmul(ph, t)
+    return track(out, AdaptiveAvgPool2dBackward, (input,), (xd.shape, ph, pw))
+
+
+# ---------------------------------------------------------------------- Tensor methods
+def _conv2d_method(self, kernel, bias=None, stride=None, padding=None):
+    """2-D convolution of this (B, C, H, W) tensor with ``kernel`` (O, C, kh, kw)."""
+    return conv2d(self, kernel, bias, 1 if stride is None else stride, 0 if padding is None else padding)
+
+
+def _max_pool2d_method(self, kernel_size, stride=None, padding=None):
+    """2-D max pooling of this (B, C, H, W) tensor."""
+    return max_pool2d(self, kernel_size, stride, 0 if padding is None else padding)
+
+
+def _avg_pool2d_method(self, kernel_size, stride=None, padding=None):
+    """2-D average pooling of this (B, C, H, W) tensor."""
+    return avg_pool2d(self, kernel_size, stride, 0 if padding is None else padding)
+
+
+TENSOR_METHODS = {'conv2d': _conv2d_method, 'max_pool2d': _max_pool2d_method, 'avg_pool2d': _avg_pool2d_method}
+EXPORTS = ('conv2d', 'conv1d', 'max_pool2d', 'avg_pool2d', 'adaptive_avg_pool2d')
