@@ -32,6 +32,7 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(embed, 4 * embed), nn.ReLU(), nn.Linear(4 * embed, embed))
 
     def forward(self, x, mask):
+        """``x + attention(norm(x))``, then ``+ mlp(norm(.))``; ``mask`` hides future positions."""
         h = self.norm1(x)
         a = self.attn(h, h, h, attn_mask=mask)
         if isinstance(a, tuple):  # PyTorch's (output, weights)
@@ -51,15 +52,19 @@ class CharTransformer(nn.Module):
         self.blocks = nn.ModuleList([Block(embed, num_heads) for _ in range(num_layers)])
         self.norm = nn.LayerNorm(embed)
         self.head = nn.Linear(embed, vocab_size)
+        # made once and moved with the model (not saved): no host-to-device copy per step
+        self.register_buffer('positions', tensorgrad.arange(block_size, requires_grad=False), persistent=False)
+        # True above the diagonal: a position never attends to later ones
+        mask = np.triu(np.ones((block_size, block_size), dtype=bool), 1)
+        self.register_buffer('causal_mask', tensorgrad.tensor(mask, requires_grad=False), persistent=False)
 
     def forward(self, ids):
+        """Next-character logits ``(batch, time, vocabulary)`` for the ids ``(batch, time)``."""
         t = ids.shape[1]
         if t > self.block_size:
             raise ValueError(f"CharTransformer: sequence of {t} tokens exceeds block_size {self.block_size}")
-        positions = tensorgrad.arange(t, requires_grad=False).to(ids.device)
-        x = self.tok(ids) + self.pos(positions)
-        # True above the diagonal: a position never attends to later ones
-        mask = tensorgrad.tensor(np.triu(np.ones((t, t), dtype=bool), 1), requires_grad=False).to(ids.device)
+        x = self.tok(ids) + self.pos(self.positions[:t])
+        mask = self.causal_mask[:t, :t]
         for block in self.blocks:
             x = block(x, mask)
         return self.head(self.norm(x))
@@ -127,6 +132,7 @@ def parse_args(argv=None):
     p.add_argument('--temperature', type=float, default=0.8, help='sampling temperature')
     p.add_argument('--prompt', default='The ', help='text the sample starts from')
     p.add_argument('--no_progress', action='store_true', help='no progress bar')
+    p.add_argument('--log_every', type=int, default=10, help='steps between loss read-backs')
     return p.parse_args(argv)
 
 
@@ -169,7 +175,7 @@ def main(argv=None):
             save_checkpoint({'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
                              'scheduler': scheduler.state_dict(), 'step': step, 'chars': chars}, args.checkpoint)
 
-    losses = []
+    losses, pending = [], []
     model.train()
     t0 = time.perf_counter()
     bar = progress(range(start, args.steps), enabled=not args.no_progress, desc='training')
@@ -185,9 +191,15 @@ def main(argv=None):
             nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             optimizer.step()
             scheduler.step()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f'{losses[-1]:.3f}', lr=f'{optimizer.param_groups[0]["lr"]:.2e}')
-            if (step + 1) % args.save_every == 0 or step + 1 == args.steps:
+            pending.append(loss.detach())
+            saving = (step + 1) % args.save_every == 0 or step + 1 == args.steps
+            if saving or len(pending) == args.log_every:
+                # read the losses back in one copy per interval: a per-step .item() would make a
+                # GPU wait for every step to finish
+                losses.extend(tensorgrad.stack(pending).tolist())
+                pending.clear()
+                bar.set_postfix(loss=f'{losses[-1]:.3f}', lr=f'{optimizer.param_groups[0]["lr"]:.2e}')
+            if saving:
                 val_loss = evaluate(model, val, args, np.random.default_rng((args.seed, 1 << 40)))
                 bar.write(f'step {step + 1}/{args.steps}: train loss {np.mean(losses[-args.save_every:]):.4f}, '
                           f'val loss {val_loss:.4f}, {time.perf_counter() - t0:.1f} s')

@@ -13,10 +13,13 @@ from .autograd.node import Node
 from .ops import api as ops
 from .ops.reduction import normalize_dims
 
+__all__ = ['vector_norm', 'matrix_norm', 'norm', 'torch_norm', 'svdvals', 'multi_dot', 'multi_matmul', 'matmul']
+
 _INF = float('inf')
 
 
 class L2NormBackward(Node):
+    """Gradient of the 2-norm: ``g * x / norm``, and 0 where the norm is 0."""
     __slots__ = ()
 
     def backward(self, g):
@@ -139,6 +142,7 @@ def torch_norm(x, p='fro', dim=None, keepdim=False, dtype=None):
 
 
 class SvdValsBackward(Node):
+    """Gradient of the singular values: ``U diag(g) V^T``."""
     __slots__ = ()
 
     def backward(self, g):

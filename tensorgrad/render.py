@@ -12,8 +12,10 @@ import shutil
 
 import numpy as np
 
+from . import backend
 from ._tensor import Tensor
 from .autograd.node import Node
+from .dtypes import DEVICE
 
 MAX_ELEMENTS = 16  # tensors up to this size show their values, larger ones a summary
 
@@ -28,7 +30,7 @@ def _require_graphviz():
 
 
 def _format_array(arr):
-    arr = np.asarray(arr.get() if hasattr(arr, 'get') else arr)  # cupy -> numpy
+    arr = backend.move(arr, DEVICE.CPU)
     if arr.size <= MAX_ELEMENTS:
         text = np.array2string(arr, precision=4, suppress_small=True, separator=' ', max_line_width=40)
     else:
@@ -88,13 +90,10 @@ def build_graph(tensor, show_data=True, show_grad=True):
         node_id = ids[id(node)]
         for i, child in enumerate(node.next):
             if child is None:  # an input that needs no gradient (data, a constant): not recorded
-                const_id = f'c{len(ids)}'
-                ids[const_id] = const_id
-                dot.node(const_id, 'no grad', shape='box', style='dashed', fontcolor='grey40', color='grey60')
-                src = const_id
-                dot.edge(src, node_id, label=str(i) if len(node.next) > 1 else None)
-                continue
-            if isinstance(child, Node):
+                src = f'c{len(ids)}'
+                ids[src] = src
+                dot.node(src, 'no grad', shape='box', style='dashed', fontcolor='grey40', color='grey60')
+            elif isinstance(child, Node):
                 child_id, new = op_node(child)
                 if new:
                     stack.append(child)

@@ -129,19 +129,20 @@ class Module:
         return handle
 
     # ------------------------------------------------------------------ registration
-    def _check_name(self, kind, name):
+    def _check_name(self, kind, name, store):
+        """Validate ``name`` for a new entry of the registry ``store`` ('_parameters' ...)."""
         if '_parameters' not in self.__dict__:
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if name == '' or '.' in name:
             raise KeyError(f"{kind} name can't be empty or contain \".\", got {name!r}")
+        if hasattr(self, name) and name not in self.__dict__[store]:
+            raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
         """Add a parameter (a ``Parameter`` or None) under ``name``."""
-        self._check_name('parameter', name)
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_name('parameter', name, '_parameters')
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             f"(tensorgrad.nn.Parameter or None required)")
@@ -150,9 +151,7 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (non-learnable state such as running statistics) under ``name``;
         a persistent buffer is part of ``state_dict``."""
-        self._check_name('buffer', name)
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_name('buffer', name, '_buffers')
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             f"(tensorgrad.Tensor or None required)")
@@ -164,9 +163,7 @@ class Module:
 
     def add_module(self, name, module):
         """Add a child module under ``name``."""
-        self._check_name('module', name)
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_name('module', name, '_modules')
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._modules[name] = module
@@ -312,19 +309,19 @@ class Module:
 
     def get_parameter(self, target):
         """The parameter at dotted path ``target``."""
-        mod_path, _, name = target.rpartition('.')
-        mod = self.get_submodule(mod_path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        return self._get_entry(target, '_parameters', 'parameter')
 
     def get_buffer(self, target):
         """The buffer at dotted path ``target``."""
+        return self._get_entry(target, '_buffers', 'buffer')
+
+    def _get_entry(self, target, store, kind):
         mod_path, _, name = target.rpartition('.')
         mod = self.get_submodule(mod_path)
-        if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
-        return mod._buffers[name]
+        entries = mod.__dict__[store]
+        if name not in entries:
+            raise AttributeError(f"{type(mod).__name__} has no {kind} `{name}`")
+        return entries[name]
 
     def num_parameters(self, recurse=True):
         """Total number of elements over all parameters."""

@@ -95,11 +95,7 @@ def _diag_view(xp, arr, labels):
         dims = [i for i, d in enumerate(labels) if d == c]
         shape.append(arr.shape[dims[0]])
         strides.append(sum(arr.strides[i] for i in dims))
-    if xp is np:
-        view = np.lib.stride_tricks.as_strided(arr, shape, strides)
-    else:
-        view = xp.lib.stride_tricks.as_strided(arr, shape, strides)
-    return view, uniq
+    return xp.lib.stride_tricks.as_strided(arr, shape, strides), uniq
 
 
 def _einsum(xp, spec, *arrays):

@@ -240,11 +240,11 @@ class CumprodBackward(Node):
         # before the first zero: d out_j / d x_i = out_j / x_i
         safe = xp.where(before, xd, _c(xd, 1))
         gx = xp.where(before, _revcumsum(xp, g * out, axis) / safe, _c(xd, 0))
+        # at the first zero: products with that zero replaced by one (computed unconditionally:
+        # testing first.any() would be a device-to-host sync on cuda)
         first = zero & (nz == 1)
-        if first.any():
-            # at the first zero: products with that zero replaced by one
-            y1 = xp.cumprod(xp.where(first, _c(xd, 1), xd), axis=axis)
-            gx = xp.where(first, _revcumsum(xp, g * y1, axis), gx)
+        y1 = xp.cumprod(xp.where(first, _c(xd, 1), xd), axis=axis)
+        gx = xp.where(first, _revcumsum(xp, g * y1, axis), gx)
         return (gx.reshape(shape),)
 
 

@@ -55,25 +55,23 @@ _LOCKS = {}  # id(array) -> [array, count]
 
 
 @contextlib.contextmanager
+def _guarding(on):
+    prev = _GUARD['on']
+    _GUARD['on'] = on
+    try:
+        yield
+    finally:
+        _GUARD['on'] = prev
+
+
 def mem_guard_off():
     """Within this context NumPy arrays used as constants are not locked read-only."""
-    prev = _GUARD['on']
-    _GUARD['on'] = False
-    try:
-        yield
-    finally:
-        _GUARD['on'] = prev
+    return _guarding(False)
 
 
-@contextlib.contextmanager
 def mem_guard_on():
     """Within this context memory guarding is on (also where it was turned off globally)."""
-    prev = _GUARD['on']
-    _GUARD['on'] = True
-    try:
-        yield
-    finally:
-        _GUARD['on'] = prev
+    return _guarding(True)
 
 
 def turn_memory_guarding_off():
@@ -455,7 +453,6 @@ def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def _diagonal(a, offset=0, axis1=0, axis2=1):
     a = _as_tensor(a)
     a = ops.movedim(a, (axis1, axis2), (-2, -1))
-    n, m = a.shape[-2:]
     if offset >= 0:
         a = ops.getitem(a, (Ellipsis, slice(None), slice(offset, None)))
     else:
@@ -576,22 +573,24 @@ _FUNCTIONS = {
     np.array_split: _split('array_split'), np.copy: _copy, np.linalg.multi_dot: _multi_dot,
     np.zeros_like: _like(0), np.ones_like: _like(1), np.empty_like: _like(None), np.full_like: _full_like,
 }
-for _f in (np.shape, np.ndim, np.size, np.shares_memory, np.may_share_memory, np.allclose, np.isclose,
+for _f in (np.shape, np.ndim, np.size, np.allclose, np.isclose,
            np.array_equal, np.array_equiv, np.result_type, np.argsort, np.nonzero, np.count_nonzero,
            np.any, np.all, np.argwhere, np.array_repr, np.array_str, np.iscomplexobj,
            np.isrealobj, np.can_cast, np.min_scalar_type):
     _FUNCTIONS[_f] = _on_data(_f)
 
 
-def _shares_memory(a, b, max_work=None):
-    da = a.data if isinstance(a, Tensor) else a
-    db = b.data if isinstance(b, Tensor) else b
-    return bool(backend.array_module(da).shares_memory(da, db))
+def _memory_overlap(name):
+    """``np.shares_memory`` / ``np.may_share_memory`` on the tensors' arrays (NumPy or CuPy)."""
+    def check(a, b, max_work=None):
+        da = a.data if isinstance(a, Tensor) else a
+        db = b.data if isinstance(b, Tensor) else b
+        return bool(getattr(backend.array_module(da), name)(da, db))
+    return check
 
 
-_FUNCTIONS[np.shares_memory] = _shares_memory
-_FUNCTIONS[np.may_share_memory] = lambda a, b, max_work=None: bool(np.may_share_memory(
-    a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b))
+_FUNCTIONS[np.shares_memory] = _memory_overlap('shares_memory')
+_FUNCTIONS[np.may_share_memory] = _memory_overlap('may_share_memory')
 
 
 def __array_function__(self, func, types, args, kwargs):

@@ -135,8 +135,7 @@ def _window_array(xd, axes, window, step, dilation):
         strides[a] = xd.strides[a] * s
     shape += list(window)
     strides += [xd.strides[a] * d for a, d in zip(axes, dilation)]
-    st = np.lib.stride_tricks if xp is np else xp.lib.stride_tricks
-    out = st.as_strided(xd, tuple(shape), tuple(strides))
+    out = xp.lib.stride_tricks.as_strided(xd, tuple(shape), tuple(strides))
     if xp is np:
         out.flags.writeable = False  # overlapping windows: writing would be ambiguous (as NumPy)
     return out

@@ -24,12 +24,8 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = float(group['lr']), float(group['lr_decay']), float(group['eps'])
         wd, maximize = float(group['weight_decay']), group['maximize']
         init = float(group['initial_accumulator_value'])
-        for p in group['params']:
-            if p.grad is None:
-                continue
-            g = self._grad(p, wd, maximize)
+        for p, g, state in self._with_grads(group, wd, maximize):
             xp = backend.array_module(p.data)
-            state = self.state.setdefault(p, {})
             if not state:
                 state['step'] = 0
                 state['sum'] = xp.full_like(p.data, init)

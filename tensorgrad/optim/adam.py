@@ -37,25 +37,17 @@ class Adam(Optimizer):
         beta1, beta2 = float(group['betas'][0]), float(group['betas'][1])
         amsgrad, maximize = group['amsgrad'], group['maximize']
         decoupled = group.get('decoupled_weight_decay', False)
-        for p in group['params']:
-            if p.grad is None:
-                continue
+        for p, g, state in self._with_grads(group, 0.0 if decoupled else wd, maximize):
             data = p.data
-            if decoupled:
-                g = self._grad(p, 0.0, maximize)
-                if wd:
-                    data *= 1.0 - lr * wd
-            else:
-                g = self._grad(p, wd, maximize)
-            state = self.state.setdefault(p, {})
+            if decoupled and wd:
+                data *= 1.0 - lr * wd
+            xp = backend.array_module(data)
             if not state:
-                xp = backend.array_module(data)
                 state['step'] = 0
                 state['exp_avg'] = xp.zeros_like(data)
                 state['exp_avg_sq'] = xp.zeros_like(data)
                 if amsgrad:
                     state['max_exp_avg_sq'] = xp.zeros_like(data)
-            xp = backend.array_module(data)
             state['step'] += 1
             step = state['step']
             m, v = state['exp_avg'], state['exp_avg_sq']

@@ -23,6 +23,11 @@ def _lrs(optimizer):
     return [group['lr'] for group in optimizer.param_groups]
 
 
+def _scaled(optimizer, factor):
+    """The current lrs times ``factor``."""
+    return [group['lr'] * factor for group in optimizer.param_groups]
+
+
 class LRScheduler:
     """Base class of the schedulers: ``LRScheduler(optimizer, last_epoch=-1)``.
 
@@ -77,6 +82,9 @@ class LRScheduler:
             self.last_epoch = epoch
             closed = getattr(self, '_get_closed_form_lr', None)
             values = closed() if closed is not None else self.get_lr()
+        self._set_lrs(values)
+
+    def _set_lrs(self, values):
         for group, lr in zip(self.optimizer.param_groups, values):
             group['lr'] = lr
         self._last_lr = _lrs(self.optimizer)
@@ -154,7 +162,7 @@ class StepLR(LRScheduler):
         """Decay at multiples of ``step_size``."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
-        return [g['lr'] * self.gamma for g in self.optimizer.param_groups]
+        return _scaled(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
@@ -173,7 +181,7 @@ class MultiStepLR(LRScheduler):
         """Decay at the milestones (repeated milestones decay repeatedly)."""
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
-        return [g['lr'] * self.gamma ** self.milestones[self.last_epoch] for g in self.optimizer.param_groups]
+        return _scaled(self.optimizer, self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
@@ -199,10 +207,10 @@ class ConstantLR(LRScheduler):
     def get_lr(self):
         """``factor`` at epoch 0, undone at ``total_iters``."""
         if self.last_epoch == 0:
-            return [g['lr'] * self.factor for g in self.optimizer.param_groups]
+            return _scaled(self.optimizer, self.factor)
         if self.last_epoch != self.total_iters:
             return _lrs(self.optimizer)
-        return [g['lr'] * (1.0 / self.factor) for g in self.optimizer.param_groups]
+        return _scaled(self.optimizer, 1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
@@ -226,12 +234,12 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         """PyTorch's recursive linear ramp."""
         if self.last_epoch == 0:
-            return [g['lr'] * self.start_factor for g in self.optimizer.param_groups]
+            return _scaled(self.optimizer, self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         d = self.end_factor - self.start_factor
         ratio = 1.0 + d / (self.total_iters * self.start_factor + (self.last_epoch - 1) * d)
-        return [g['lr'] * ratio for g in self.optimizer.param_groups]
+        return _scaled(self.optimizer, ratio)
 
     def _get_closed_form_lr(self):
         return [base * (self.start_factor + (self.end_factor - self.start_factor)
@@ -249,7 +257,7 @@ class ExponentialLR(LRScheduler):
         """Current lrs times ``gamma`` (unchanged at construction)."""
         if self._is_initial:
             return _lrs(self.optimizer)
-        return [g['lr'] * self.gamma for g in self.optimizer.param_groups]
+        return _scaled(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self):
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
@@ -269,7 +277,7 @@ class PolynomialLR(LRScheduler):
             return _lrs(self.optimizer)
         factor = ((1.0 - self.last_epoch / self.total_iters)
                   / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [g['lr'] * factor for g in self.optimizer.param_groups]
+        return _scaled(self.optimizer, factor)
 
     def _get_closed_form_lr(self):
         return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
@@ -349,9 +357,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_i = self.T_0
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group['lr'] = lr
-        self._last_lr = _lrs(self.optimizer)
+        self._set_lrs(self.get_lr())
 
 
 class CosineWarmupLR(LRScheduler):

@@ -142,6 +142,27 @@ class Optimizer:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ helpers for subclasses
+    def _state_of(self, p):
+        """``p``'s state dict. Arrays made while ``p`` lived on another device (it moved
+        since, e.g. ``model.to('cuda')`` in place) are first moved to ``p``'s device."""
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = {}
+            return state
+        kind = type(p.data)
+        for key, value in state.items():
+            if type(value) is not kind and _is_array(value):
+                state[key] = backend.move(value, p.device)  # replaces a value, not a key: safe while iterating
+        return state
+
+    def _with_grads(self, group, weight_decay=0.0, maximize=False):
+        """Yield ``(p, g, state)`` for each parameter of ``group`` that has a gradient:
+        ``g`` from ``_grad`` (possibly ``p.grad.data`` itself: never written to), ``state``
+        from ``_state_of``."""
+        for p in group['params']:
+            if p.grad is not None:
+                yield p, self._grad(p, weight_decay, maximize), self._state_of(p)
+
     @staticmethod
     def _grad(p, weight_decay, maximize):
         """The gradient to use for ``p`` (an array; may be ``p.grad.data`` itself,

@@ -23,12 +23,8 @@ class RMSprop(Optimizer):
         lr, alpha, eps = float(group['lr']), float(group['alpha']), float(group['eps'])
         wd, momentum = float(group['weight_decay']), float(group['momentum'])
         centered, maximize = group['centered'], group['maximize']
-        for p in group['params']:
-            if p.grad is None:
-                continue
-            g = self._grad(p, wd, maximize)
+        for p, g, state in self._with_grads(group, wd, maximize):
             xp = backend.array_module(p.data)
-            state = self.state.setdefault(p, {})
             if not state:
                 state['step'] = 0
                 state['square_avg'] = xp.zeros_like(p.data)

@@ -35,7 +35,7 @@ class SGD(Optimizer):
             g = self._grad(p, wd, maximize)
             owned = g is not p.grad.data  # g is a temporary we may overwrite
             if momentum:
-                state = self.state.setdefault(p, {})
+                state = self._state_of(p)
                 buf = state.get('momentum_buffer')
                 if buf is None:
                     buf = g if owned else g.copy()

@@ -69,12 +69,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
                            f"non-finite ({float(total)}), so it cannot be clipped; set "
                            f"error_if_nonfinite=False to clip anyway")
-    # computed in the gradients' dtype, as PyTorch does
+    # computed in the gradients' dtype and clamped on the device, as PyTorch does: reading
+    # coef on the host to skip the multiply would be a device sync every step
     coef = xp.asarray(max_norm, dtype=dtype) / (total + xp.asarray(1e-6, dtype=dtype))
-    if float(coef) < 1.0:
-        for p in grads:
-            g = p.grad.data
-            p.grad.data = g * coef.astype(g.dtype, copy=False)
+    coef = xp.minimum(coef, xp.asarray(1, dtype=dtype))
+    for p in grads:
+        g = p.grad.data
+        p.grad.data = g * coef.astype(g.dtype, copy=False)
     return Tensor._wrap(total)
 
 

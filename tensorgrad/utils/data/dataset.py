@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ... import backend
 from ..._tensor import Tensor
 from ...random import generator as _global_generator
 
@@ -52,10 +53,7 @@ class TensorDataset(Dataset):
 
 def _as_index(indices, t):
     """``indices`` in the form ``t`` indexes best with (a cupy tensor takes a device array)."""
-    if isinstance(t, Tensor) and type(t.data) is not np.ndarray:
-        from ... import backend  # noqa: PLC0415 - only for device tensors
-        return backend.array_module(t.data).asarray(indices)
-    return indices
+    return backend.move(indices, t.device) if isinstance(t, Tensor) else indices
 
 
 class Subset(Dataset):
