@@ -23,6 +23,8 @@ class Node:
     saves_arrays = True
 
     def backward(self, grad):
+        """Gradients w.r.t. the op's inputs (one array or None per edge) given ``grad``,
+        the gradient w.r.t. its output."""
         raise NotImplementedError
 
     @property

@@ -130,6 +130,10 @@ def make_inplace_methods(ops):
             return
         apply_inplace(self, 'setitem', ops.setitem_op, index, value)
 
+    def pow_(self, exponent):
+        """Raise to ``exponent`` in place; returns the tensor."""
+        return apply_inplace(self, 'pow_', ops.pow, exponent)
+
     def unary_inplace(name):
         fn = getattr(ops, name)
 
@@ -144,7 +148,7 @@ def make_inplace_methods(ops):
         'sub_': _fast_arith('sub_', np.subtract, ops.sub),
         'mul_': _fast_arith('mul_', np.multiply, ops.mul),
         'div_': _fast_arith('div_', np.true_divide, ops.div),
-        'pow_': lambda self, e: apply_inplace(self, 'pow_', ops.pow, e),
+        'pow_': pow_,
         'zero_': zero_, 'fill_': fill_, 'masked_fill_': masked_fill_, 'clamp_': clamp_,
         'clip_': clamp_, 'copy_': copy_, '__setitem__': setitem,
     }
