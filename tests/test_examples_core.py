@@ -54,7 +54,7 @@ def test_micrograd_readme_example_default_seed():
 
 def _log_softmax(x):
     try:
-        from tensorgrad.ops.nn_kernels import log_softmax
+        from tensorgrad.ops.softmax import log_softmax
         return log_softmax(x, -1)
     except ImportError:
         return x - x.logsumexp(-1, keepdim=True)

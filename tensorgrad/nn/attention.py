@@ -7,8 +7,10 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
-from ..ops.nn_kernels import linear, scaled_dot_product_attention, softmax
-from ..ops.nn_kernels import dropout as _dropout
+from ..ops.activations import dropout as _dropout
+from ..ops.attention import scaled_dot_product_attention
+from ..ops.linear import linear
+from ..ops.softmax import softmax
 from ..random import generator
 from .module import Module, Parameter, copy_from_torch
 

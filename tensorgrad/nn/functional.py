@@ -1,7 +1,7 @@
 """Stateless neural network functions under ``torch.nn.functional``'s names.
 
-The fused kernels (softmax, cross entropy, norms, convolution, pooling,
-attention ...) live in ``tensorgrad.ops.nn_kernels`` and ``tensorgrad.ops.conv``
+The fused kernels live in ``tensorgrad.ops`` (``softmax``, ``losses``,
+``norms``, ``linear``, ``activations``, ``embedding``, ``attention``, ``conv``)
 and are re-exported here; activations with parameters and pointwise losses are
 fused in ``tensorgrad.nn._elementwise``; the rest is composed of primitive ops.
 Every loss takes ``reduction='none' | 'mean' | 'sum'``.
@@ -13,11 +13,14 @@ from .._tensor import Tensor, track
 from ..autograd.node import Node
 from ..ops import api as _ops
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
-from ..ops.nn_kernels import (  # noqa: F401
-    batch_norm, cross_entropy, embedding, erf, gelu, layer_norm, linear, log_softmax, nll_loss,
-    scaled_dot_product_attention, softmax,
-)
-from ..ops.nn_kernels import dropout as _dropout
+from ..ops.activations import dropout as _dropout
+from ..ops.activations import erf, gelu  # noqa: F401
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401
+from ..ops.embedding import embedding  # noqa: F401
+from ..ops.linear import linear  # noqa: F401
+from ..ops.losses import cross_entropy, nll_loss  # noqa: F401
+from ..ops.norms import batch_norm, layer_norm  # noqa: F401
+from ..ops.softmax import log_softmax, softmax  # noqa: F401
 from . import _elementwise as _ew
 
 __all__ = [

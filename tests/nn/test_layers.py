@@ -248,7 +248,7 @@ def test_device_override_reaches_modules():
     """An op registered with tensorgrad.extensions is used by the modules calling it."""
     from tensorgrad.extensions import register_op, unregister_op
     from tensorgrad.ops.conv import conv2d as orig_conv
-    from tensorgrad.ops.nn_kernels import linear as orig_linear
+    from tensorgrad.ops.linear import linear as orig_linear
     calls = []
     register_op('conv2d', 'cpu')(lambda *a, **k: calls.append('conv') or orig_conv(*a, **k))
     register_op('linear', 'cpu')(lambda *a, **k: calls.append('linear') or orig_linear(*a, **k))

@@ -1,0 +1,88 @@
+"""Embedding lookup with a scatter-add backward."""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, track
+from ..autograd.node import Node
+from ._checks import _float_array, _same_device
+
+
+def _scatter_add(xp, target, index, values):
+    """``target[index] += values`` with repeated indices accumulating."""
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx  # noqa: PLC0415 - cuda only
+        cupyx.scatter_add(target, index, values)
+
+
+def _sorted_row_sums(flat, g2, wshape):
+    """``gw[flat[i]] += g2[i]`` for NumPy arrays, with repeated indices summed.
+
+    The rows are sorted by index; when no index repeats more than 16 times the
+    k-th occurrences of all indices are added in one fancy-indexed step each
+    (no index twice per step), else each run of equal indices is summed with
+    ``np.add.reduceat``. Both are several times faster than ``np.add.at``;
+    the first ~1.8x faster than ``reduceat`` (slow along axis 0)."""
+    order = np.argsort(flat, kind='stable')
+    fs = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], fs[1:] != fs[:-1])))
+    counts = np.diff(np.append(starts, fs.size))
+    gs = g2[order]
+    gw = np.zeros(wshape, dtype=g2.dtype)
+    if counts.max() <= 16:
+        rank = np.arange(fs.size) - np.repeat(starts, counts)  # occurrence number of each row
+        for k in range(int(counts.max())):
+            sel = rank == k
+            gw[fs[sel]] += gs[sel]
+    else:
+        gw[fs[starts]] = np.add.reduceat(gs, starts, axis=0)
+    return gw
+
+
+class EmbeddingBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        idx, wshape, padding_idx = self.saved
+        xp = backend.array_module(g)
+        flat = idx.reshape(-1)
+        g2 = g.reshape(-1, wshape[1])
+        if xp is np and flat.size > 64:
+            gw = _sorted_row_sums(flat, g2, wshape)
+        else:
+            gw = xp.zeros(wshape, dtype=g.dtype)
+            _scatter_add(xp, gw, flat, g2)
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return (gw,)
+
+
+def embedding(indices, weight, padding_idx=None):
+    """Rows of ``weight`` (num_embeddings, dim) at integer ``indices`` (any shape);
+    the ``padding_idx`` row receives no gradient."""
+    op = 'embedding'
+    wd = _float_array(op, weight, 'weight')
+    if isinstance(indices, Tensor):
+        idx = indices.data
+    else:
+        idx = backend.array_module(wd).asarray(indices)
+    _same_device(op, idx, wd, 'indices', 'weight')
+    if idx.dtype.kind not in 'iu':
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if wd.ndim != 2:
+        raise ValueError(f"embedding: weight of shape {wd.shape} must be 2-D (num_embeddings, embedding_dim)")
+    V = wd.shape[0]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= V):
+        raise IndexError(f"embedding: indices must lie in [0, {V}), got values in "
+                         f"[{int(idx.min())}, {int(idx.max())}]")
+    if padding_idx is not None:
+        if not -V <= padding_idx < V:
+            raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {V} embeddings")
+        padding_idx = int(padding_idx) % V
+    out = backend.array_module(wd).take(wd, idx, axis=0)  # ~2x faster than wd[idx]
+    return track(out, EmbeddingBackward, (weight,), (idx, wd.shape, padding_idx),
+                 check=(indices,) if isinstance(indices, Tensor) else None)
+
+
+EXPORTS = ('embedding',)

@@ -1,0 +1,54 @@
+"""``linear``: x @ weight.T + bias with one fused backward."""
+
+
+from .._tensor import track
+from ..autograd.node import Node
+from ._checks import _float_array, _same_device
+
+
+class LinearBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        x, w = self.saved
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gx = g @ w
+        if self.next[1] is not None or self.next[2] is not None:
+            g2 = g.reshape(-1, g.shape[-1])
+            if self.next[1] is not None:
+                gw = g2.T @ x.reshape(-1, x.shape[-1])
+            if self.next[2] is not None:
+                gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    xd = _float_array('linear', x)
+    wd = _float_array('linear', weight, 'weight')
+    _same_device('linear', xd, wd, 'input', 'weight')
+    if wd.ndim != 2:
+        raise ValueError(f"linear: weight of shape {wd.shape} must be 2-D (out_features, in_features)")
+    if xd.ndim == 0 or xd.shape[-1] != wd.shape[1]:
+        raise ValueError(f"linear: input of shape {xd.shape} does not match weight of shape {wd.shape} "
+                         f"(last input dimension must be {wd.shape[1]})")
+    bd = None
+    if bias is not None:
+        bd = _float_array('linear', bias, 'bias')
+        _same_device('linear', xd, bd, 'input', 'bias')
+        if bd.shape != (wd.shape[0],):
+            raise ValueError(f"linear: bias of shape {bd.shape} does not match weight of shape {wd.shape} "
+                             f"(expected ({wd.shape[0]},))")
+    if xd.dtype != wd.dtype:
+        raise TypeError(f"linear: input dtype {xd.dtype} and weight dtype {wd.dtype} differ")
+    if xd.ndim > 2:
+        out = (xd.reshape(-1, xd.shape[-1]) @ wd.T).reshape(*xd.shape[:-1], wd.shape[0])
+    else:
+        out = xd @ wd.T
+    if bd is not None:
+        out += bd
+    return track(out, LinearBackward, (x, weight, bias), (xd, wd), check=(x, weight))
+
+
+EXPORTS = ('linear',)
