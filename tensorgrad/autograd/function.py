@@ -28,7 +28,8 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor
 from .grad_mode import GRAD_MODE, no_grad
-from .node import MultiOutputNode, Node, OutputRef
+from .multi import attach_multi
+from .node import MultiOutputNode, Node
 
 _new = object.__new__
 
@@ -161,17 +162,7 @@ def attach(outputs, node_cls, next_edges, saved, differentiable):
             outputs[0].grad_fn = node
             outputs[0].requires_grad = True
         return outputs
-    node = _init_node(_new(node_cls), next_edges, saved, None)
-    node.n_outputs = len(outputs)
-    node.output_shapes = tuple(o.data.shape for o in outputs)
-    node.output_dtypes = tuple(o.data.dtype for o in outputs)
-    for i, (o, d) in enumerate(zip(outputs, differentiable)):
-        if not d:
-            continue
-        ref = _init_node(_new(OutputRef), (node,), None, o.data.shape)
-        ref.index = i
-        o.grad_fn = ref
-        o.requires_grad = True
+    attach_multi(outputs, node_cls, next_edges, saved, differentiable)
     return outputs
 
 

@@ -29,6 +29,7 @@ from .._tensor import Tensor
 from ..autograd.engine import run_backward
 from ..autograd.function import attach
 from ..autograd.grad_mode import GRAD_MODE, enable_grad, no_grad
+from ..autograd.multi import attach_multi
 from ..autograd.node import MultiOutputNode, Node, OutputRef
 
 
@@ -226,12 +227,15 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
         xp = backend.array_module(tensor_outs[0].data)
         out_meta = tuple((o.data.shape, o.data.dtype) for o in tensor_outs)
         saved = (function, tuple(args), kwargs, rng, len(args), tuple(extra), reentrant, out_meta, xp)
-        node_cls = CheckpointMultiBackward if len(tensor_outs) > 1 else CheckpointBackward
-        attach(tensor_outs, node_cls, edges, saved, [o.data.dtype.kind == 'f' for o in tensor_outs])
-        node = tensor_outs[0].grad_fn
-        node = node.next[0] if len(tensor_outs) > 1 else node
+        differentiable = [o.data.dtype.kind == 'f' for o in tensor_outs]
+        if len(tensor_outs) > 1:
+            node = attach_multi(tensor_outs, CheckpointMultiBackward, edges, saved, differentiable)
+        else:
+            attach(tensor_outs, CheckpointBackward, edges, saved, differentiable)
+            node = tensor_outs[0].grad_fn
         # recomputation reads the inputs again: an in-place change to one before backward raises
-        node.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
+        if node is not None:
+            node.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
     return cut[0] if single else tuple(cut)
 
 

@@ -43,6 +43,28 @@ def test_conv2d(xs, ws, kw, bias, device):
                 atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize('xs,ws,kw', CONV2D, ids=str)
+@pytest.mark.parametrize('flat', [True, False])
+def test_conv2d_both_window_layouts(xs, ws, kw, flat, device, monkeypatch):
+    # stride-1 convolutions of small images read their windows as flat rows (a heuristic
+    # picks it): force each layout on every case so that both stay exact
+    from tensorgrad.ops import conv
+    monkeypatch.setattr(conv, '_use_flat_rows', lambda sh, sw, kh, kw_, Wo, Wp, L:
+                        flat and sh == 1 and sw == 1 and kh * kw_ > 1)
+    x, w, b = rand(*xs), rand(*ws), rand(ws[0])
+    # atol 1e-4: weight gradients sum ~2000 products (of gradients up to ~50) in float32
+    compare(lambda x, w, b: tg.conv2d(x, w, b, **kw), lambda x, w, b: F.conv2d(x, w, b, **kw), x, w, b,
+            device=device, atol=1e-4, rtol=1e-4)
+
+
+def test_conv2d_flat_rows_heuristic():
+    from tensorgrad.ops.conv import _use_flat_rows
+    assert _use_flat_rows(1, 1, 3, 3, 14, 16, 14 * 14)        # CNN-sized 14x14 layer, padding 1
+    assert not _use_flat_rows(2, 2, 3, 3, 14, 16, 14 * 14)    # strided
+    assert not _use_flat_rows(1, 1, 1, 1, 14, 14, 14 * 14)    # 1x1 kernel: rows are already whole
+    assert not _use_flat_rows(1, 1, 3, 3, 62, 64, 62 * 62)    # large image: long rows already
+
+
 def test_chained_convs_single_sample(device):
     # every layer's backward reuses scratch memory: gradients must not alias it
     x, w1, w2, w3 = rand(1, 3, 6, 6), rand(4, 3, 1, 1), rand(5, 4, 1, 1), rand(2, 5, 3, 3)

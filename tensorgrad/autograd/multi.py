@@ -1,0 +1,69 @@
+"""Recording ops with several outputs: one MultiOutputNode holds the backward,
+each output tensor gets an OutputRef (its ``grad_fn``) pointing at it.
+
+``track_multi`` is the multi-output twin of ``tensorgrad._tensor.track``;
+``attach_multi`` does the graph part for outputs that are already tensors
+(custom Functions, checkpoint).
+"""
+from .grad_mode import GRAD_MODE
+from .node import OutputRef
+
+_new = object.__new__
+
+
+def _init(node, next_edges, saved, shape):
+    # every slot of Node, as track() sets them
+    node.next = next_edges
+    node.saved = saved
+    node.versions = None
+    node.shape = shape
+    node.hooks = None
+    node.retained = None
+    return node
+
+
+def attach_multi(outputs, node_cls, next_edges, saved, differentiable=None):
+    """Make the tensors ``outputs`` the outputs of one new ``node_cls`` node (a
+    MultiOutputNode) with edges ``next_edges``; returns the node.
+    ``differentiable[i]`` False leaves output i outside the graph."""
+    node = _init(_new(node_cls), next_edges, saved, None)
+    node.n_outputs = len(outputs)
+    node.output_shapes = tuple(o.data.shape for o in outputs)
+    node.output_dtypes = tuple(o.data.dtype for o in outputs)
+    for i, o in enumerate(outputs):
+        if differentiable is not None and not differentiable[i]:
+            continue
+        ref = _init(_new(OutputRef), (node,), None, o.data.shape)
+        ref.index = i
+        o.grad_fn = ref
+        o.requires_grad = True
+    return node
+
+
+def track_multi(datas, node_cls, inputs, saved=None, check=None, check_outs=()):
+    """Wrap the arrays ``datas`` (the results of one op) in Tensors and, when grad
+    mode is on and an input requires grad, record one ``node_cls`` node (a
+    MultiOutputNode) for all of them.
+
+    ``inputs``: the op's tensor inputs (None for constants), one edge each.
+    ``saved``: what ``backward`` needs. ``check``: input tensors whose data
+    ``saved`` holds; ``check_outs``: indices of outputs whose arrays ``saved``
+    holds (an in-place change to either before backward raises).
+    Returns (tuple of output tensors, the node or None).
+    """
+    from .._tensor import Tensor  # noqa: PLC0415 - the tensor module imports autograd
+    outs = tuple(Tensor._wrap(a) for a in datas)
+    if not GRAD_MODE.enabled:
+        return outs, None
+    for t in inputs:
+        if t is not None and t.requires_grad:
+            break
+    else:
+        return outs, None
+    edges = tuple(None if t is None or not t.requires_grad else (t.grad_fn or t) for t in inputs)
+    node = attach_multi(outs, node_cls, edges, saved)
+    if check is not None or check_outs:
+        versions = [(t._vc, t._vc[0]) for t in check] if check is not None else []
+        versions += [(outs[i]._vc, outs[i]._vc[0]) for i in check_outs]
+        node.versions = versions
+    return outs, node
