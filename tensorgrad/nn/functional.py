@@ -191,16 +191,30 @@ def bilinear(input1, input2, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0):
-    """1D max pooling over the last dimension of ``(B, C, L)``."""
-    k, s, p = _single(kernel_size), _single(stride if stride is not None else kernel_size), _single(padding)
-    return max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p)).squeeze(-2)
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1D max pooling over the last dimension of ``(B, C, L)`` (torch's arguments); with
+    ``return_indices`` returns ``(output, indices)``, indices being int64 positions in L."""
+    k, p, d = _single(kernel_size), _single(padding), _single(dilation)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _single(stride)
+    _check_3d('max_pool1d', input)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, count_include_pad=True):
-    """1D average pooling over the last dimension of ``(B, C, L)``."""
-    k, s, p = _single(kernel_size), _single(stride if stride is not None else kernel_size), _single(padding)
-    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), count_include_pad).squeeze(-2)
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1D average pooling over the last dimension of ``(B, C, L)`` (torch's arguments)."""
+    k, p = _single(kernel_size), _single(padding)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _single(stride)
+    _check_3d('avg_pool1d', input)
+    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _check_3d(op, input):
+    if not isinstance(input, Tensor) or input.ndim != 3:
+        shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise ValueError(f"{op}: input of shape {shape} must be 3-D (B, C, L)")
 
 
 def adaptive_avg_pool1d(input, output_size):

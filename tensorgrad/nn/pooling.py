@@ -3,59 +3,67 @@ from . import functional as F
 from .module import Module
 
 
-def _unsupported(name, **flags):
-    bad = [k for k, v in flags.items() if v]
-    if bad:
-        raise NotImplementedError(f"{name}: {', '.join(bad)} is not supported")
-
-
 class MaxPool2d(Module):
-    """Max over ``kernel_size`` windows of ``(B, C, H, W)`` moved by ``stride`` (default: the kernel size)."""
+    """Max over ``kernel_size`` windows of ``(B, C, H, W)`` moved by ``stride`` (default: the kernel size),
+    with torch's ``padding``, ``dilation``, ``return_indices`` and ``ceil_mode``."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        _unsupported('MaxPool2d', dilation=dilation not in (1, (1, 1)), return_indices=return_indices,
-                     ceil_mode=ceil_mode)
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
     def extra_repr(self):
         return (f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, '
-                f'dilation=1, ceil_mode=False')
+                f'dilation={self.dilation}, ceil_mode={self.ceil_mode}')
 
 
 class AvgPool2d(Module):
     """Mean over ``kernel_size`` windows of ``(B, C, H, W)``; padded zeros count unless
-    ``count_include_pad=False``."""
+    ``count_include_pad=False``; torch's ``ceil_mode`` and ``divisor_override``."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        _unsupported('AvgPool2d', ceil_mode=ceil_mode, divisor_override=divisor_override is not None)
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
-        self.count_include_pad = count_include_pad
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
-        return f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}'
+        # torch shows only the first three; the others appear when they differ from the default
+        s = f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}'
+        if self.ceil_mode:
+            s += ', ceil_mode=True'
+        if not self.count_include_pad:
+            s += ', count_include_pad=False'
+        if getattr(self, 'divisor_override', None) is not None:
+            s += f', divisor_override={self.divisor_override}'
+        return s
 
 
 class MaxPool1d(MaxPool2d):
     """Max over ``kernel_size`` windows of ``(B, C, L)``."""
 
     def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
 
 class AvgPool1d(AvgPool2d):
-    """Mean over ``kernel_size`` windows of ``(B, C, L)``."""
+    """Mean over ``kernel_size`` windows of ``(B, C, L)`` (torch's AvgPool1d has no ``divisor_override``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
     def forward(self, input):
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
 
 class AdaptiveAvgPool2d(Module):

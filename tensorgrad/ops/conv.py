@@ -411,21 +411,41 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 # ---------------------------------------------------------------------- pooling
-def _pool_args(op, xd, kernel_size, stride, padding):
+def _pool_out(op, n, p, k, s, d, ceil_mode):
+    """PyTorch's pooled length: floor (or ceil) of the window count, where with
+    ``ceil_mode`` the last window must start inside the input or left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    if out <= 0 or span < 0:
+        raise ValueError(f"{op}: kernel of size {k} (dilation {d}) does not fit the padded input of size "
+                         f"{n + 2 * p}")
+    return out
+
+
+def _pool_args(op, xd, kernel_size, stride, padding, dilation=1, ceil_mode=False):
+    """Pool geometry ``(kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo)``: bh, bw pad the
+    bottom and right (more than ph, pw where ceil_mode windows run past the input)."""
     _check_4d(op, xd)
     kh, kw = _pair(op, 'kernel_size', kernel_size)
     sh, sw = (kh, kw) if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
         else _pair(op, 'stride', stride)
     ph, pw = _pair(op, 'padding', 0 if padding is None else padding)
+    dh, dw = _pair(op, 'dilation', dilation)
     if kh < 1 or kw < 1 or sh < 1 or sw < 1:
         raise ValueError(f"{op}: kernel_size and stride must be positive, got {kernel_size} and {stride}")
+    if dh < 1 or dw < 1:
+        raise ValueError(f"{op}: dilation must be positive, got {dilation}")
     if ph < 0 or pw < 0 or 2 * ph > kh or 2 * pw > kw:
         raise ValueError(f"{op}: padding {(ph, pw)} must be non-negative and at most half the kernel size "
                          f"{(kh, kw)}")
     H, W = xd.shape[2:]
-    Ho = _out_size(op, H, 2 * ph, kh, sh, 1)
-    Wo = _out_size(op, W, 2 * pw, kw, sw, 1)
-    return kh, kw, sh, sw, ph, pw, Ho, Wo
+    Ho = _pool_out(op, H, ph, kh, sh, dh, ceil_mode)
+    Wo = _pool_out(op, W, pw, kw, sw, dw, ceil_mode)
+    bh = max(ph, (Ho - 1) * sh + dh * (kh - 1) + 1 - H - ph)
+    bw = max(pw, (Wo - 1) * sw + dw * (kw - 1) + 1 - W - pw)
+    return kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo
 
 
 def _planes(x):
@@ -435,14 +455,14 @@ def _planes(x):
     return x.reshape(B * C, 1, H, W)
 
 
-def _scatter_offsets(g_at, shape, dtype, xp, kh, kw, sh, sw, ph, pw, Ho, Wo):
+def _scatter_offsets(g_at, shape, dtype, xp, kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo):
     """Gradient of a pool: on the padded input gradient, the strided slice of each
     kernel offset k gets ``g_at(k, lo, hi, out)`` for planes lo:hi (written into
     ``out`` when windows do not overlap, else returned and added); returns it
     with padding removed."""
     B, C, H, W = shape
-    Hp, Wp = H + 2 * ph, W + 2 * pw
-    disjoint = sh >= kh and sw >= kw
+    Hp, Wp = H + ph + bh, W + pw + bw
+    disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
     full = disjoint and sh == kh and sw == kw and Ho * kh == Hp and Wo * kw == Wp
     out = (xp.empty if full else xp.zeros)((B, C, Hp, Wp), dtype=dtype)
     gxp = _planes(out)
@@ -451,14 +471,14 @@ def _scatter_offsets(g_at, shape, dtype, xp, kh, kw, sh, sw, ph, pw, Ho, Wo):
         k = 0
         for i in range(kh):
             for j in range(kw):
-                sl = gxp[lo:hi][_offset_slice(i, j, Ho, Wo, sh, sw)]
+                sl = gxp[lo:hi][_offset_slice(i * dh, j * dw, Ho, Wo, sh, sw)]
                 if disjoint:
                     g_at(k, lo, hi, sl)
                 else:
                     sl += g_at(k, lo, hi, None)
                 k += 1
     parallel_rows(run, B * C, B * C * Ho * Wo * kh * kw, xp)
-    return out[:, :, ph:ph + H, pw:pw + W] if ph or pw else out
+    return out[:, :, ph:ph + H, pw:pw + W] if ph or pw or bh or bw else out
 
 
 class MaxPool2dBackward(Node):
@@ -474,19 +494,34 @@ class MaxPool2dBackward(Node):
         return (_scatter_offsets(at, shape, g.dtype, xp, *geom),)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002
-    """2-D max pooling of ``input`` (B, C, H, W); ``stride`` defaults to
-    ``kernel_size`` and ``padding`` pads with -inf. The gradient goes to the
-    first maximum of each window."""
+def _flat_indices(idx, shape, geom, xp):
+    """PyTorch's pooling indices: flat positions in each input plane (H * W) of the
+    maxima whose kernel offsets are ``idx`` (B * C, 1, Ho, Wo)."""
+    B, C, _, W = shape
+    _, kw, sh, sw, dh, dw, ph, pw, _, _, Ho, Wo = geom
+    k = idx.astype(np.int64)
+    rows = (k // kw) * dh + (xp.arange(Ho, dtype=np.int64) * sh - ph)[:, None]
+    cols = (k % kw) * dw + (xp.arange(Wo, dtype=np.int64) * sw - pw)
+    return (rows * W + cols).reshape(B, C, Ho, Wo)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """2-D max pooling of ``input`` (B, C, H, W) with torch's arguments: ``stride``
+    defaults to ``kernel_size``, ``padding`` pads with -inf, ``ceil_mode`` keeps
+    partial windows at the end. The gradient goes to the first maximum of each
+    window. With ``return_indices`` returns ``(output, indices)``: int64 flat
+    positions of the maxima in each H * W input plane."""
     op = 'max_pool2d'
     xd = _float_array(op, input)
-    kh, kw, sh, sw, ph, pw, Ho, Wo = _pool_args(op, xd, kernel_size, stride, padding)
+    geom = _pool_args(op, xd, kernel_size, stride, padding, dilation, ceil_mode)
+    kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo = geom
     xp = backend.array_module(xd)
     B, C = xd.shape[:2]
-    xpad = _planes(_pad(xd, (ph, ph, pw, pw), -np.inf))
+    xpad = _planes(_pad(xd, (ph, bh, pw, bw), -np.inf))
     K = kh * kw
     out = xp.empty((B * C, 1, Ho, Wo), dtype=xd.dtype)
-    need_idx = GRAD_MODE.enabled and input.requires_grad
+    need_idx = return_indices or (GRAD_MODE.enabled and input.requires_grad)
     idt = np.uint8 if K < 256 else np.int32
     idx = xp.zeros(out.shape, dtype=idt) if need_idx else None
     m = xp.empty(out.shape, dtype=bool) if need_idx else None
@@ -497,7 +532,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002
         k = 0
         for i in range(kh):
             for j in range(kw):
-                sl = xb[_offset_slice(i, j, Ho, Wo, sh, sw)]
+                sl = xb[_offset_slice(i * dh, j * dw, Ho, Wo, sh, sw)]
                 if k == 0:
                     ob[...] = sl
                 else:
@@ -510,7 +545,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002
                 k += 1
     parallel_rows(run, B * C, out.size * K, xp)
     out = out.reshape(B, C, Ho, Wo)
-    return track(out, MaxPool2dBackward, (input,), (idx, xd.shape, (kh, kw, sh, sw, ph, pw, Ho, Wo)))
+    res = track(out, MaxPool2dBackward, (input,), (idx, xd.shape, geom))
+    if return_indices:
+        return res, Tensor._wrap(_flat_indices(idx, xd.shape, geom, xp))
+    return res
 
 
 class AvgPool2dBackward(Node):
@@ -528,16 +566,41 @@ class AvgPool2dBackward(Node):
         return (_scatter_offsets(at, shape, g.dtype, xp, *geom),)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad=True):  # noqa: A002
-    """2-D average pooling of ``input`` (B, C, H, W); ``stride`` defaults to
-    ``kernel_size``; zero padding counts in the average unless
-    ``count_include_pad=False``."""
+def _avg_divisor(xd, geom, ceil_mode, count_include_pad, divisor_override, xp):
+    """Per-output divisor of avg_pool2d as PyTorch: the window clipped to the
+    padded input (count_include_pad) or to the input; a scalar where constant."""
+    dt = xd.dtype
+    kh, kw, sh, sw, _, _, ph, pw, _, _, Ho, Wo = geom
+    if divisor_override is not None:
+        return np.asarray(divisor_override, dtype=dt)[()]
+    if (count_include_pad or (ph == 0 and pw == 0)) and not ceil_mode:
+        return np.asarray(kh * kw, dtype=dt)[()]
+    H, W = xd.shape[2:]
+
+    def counts(n, p, k, s, no):
+        start = np.arange(no) * s - p
+        if count_include_pad:
+            return np.minimum(start + k, n + p) - start
+        return np.minimum(start + k, n) - np.maximum(start, 0)
+    return xp.asarray(np.outer(counts(H, ph, kh, sh, Ho), counts(W, pw, kw, sw, Wo)).astype(dt))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
+               divisor_override=None):
+    """2-D average pooling of ``input`` (B, C, H, W) with torch's arguments:
+    ``stride`` defaults to ``kernel_size``; zero padding counts in the average
+    unless ``count_include_pad=False``; ``ceil_mode`` keeps partial windows at the
+    end; ``divisor_override`` replaces every window's divisor."""
     op = 'avg_pool2d'
     xd = _float_array(op, input)
-    kh, kw, sh, sw, ph, pw, Ho, Wo = _pool_args(op, xd, kernel_size, stride, padding)
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
+                                         or isinstance(divisor_override, bool) or divisor_override == 0):
+        raise ValueError(f"{op}: divisor_override must be a non-zero int or None, got {divisor_override!r}")
+    geom = _pool_args(op, xd, kernel_size, stride, padding, 1, ceil_mode)
+    kh, kw, sh, sw, _, _, ph, pw, bh, bw, Ho, Wo = geom
     xp = backend.array_module(xd)
     B, C = xd.shape[:2]
-    xpad = _planes(_pad(xd, (ph, ph, pw, pw)))
+    xpad = _planes(_pad(xd, (ph, bh, pw, bw)))
     out = xp.empty((B * C, 1, Ho, Wo), dtype=xd.dtype)
 
     def run(lo, hi):
@@ -551,18 +614,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad=Tru
                     ob += sl
     parallel_rows(run, B * C, out.size * kh * kw, xp)
     out = out.reshape(B, C, Ho, Wo)
-    dt = xd.dtype
-    if count_include_pad or (ph == 0 and pw == 0):
-        div = np.asarray(kh * kw, dtype=dt)[()]
-    else:
-        H, W = xd.shape[2:]
-
-        def counts(n, p, k, s, no):
-            start = np.arange(no) * s - p
-            return (np.minimum(start + k, n) - np.maximum(start, 0)).astype(dt)
-        div = xp.asarray(np.outer(counts(H, ph, kh, sh, Ho), counts(W, pw, kw, sw, Wo)))
+    div = _avg_divisor(xd, geom, ceil_mode, count_include_pad, divisor_override, xp)
     out /= div
-    return track(out, AvgPool2dBackward, (input,), (div, xd.shape, (kh, kw, sh, sw, ph, pw, Ho, Wo)))
+    return track(out, AvgPool2dBackward, (input,), (div, xd.shape, geom))
 
 
 def _adaptive_matrix(n, m, dtype):

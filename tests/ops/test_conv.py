@@ -165,7 +165,7 @@ def test_no_graph_under_no_grad(device):
 def test_float32_preserved(device):
     x = tg.tensor(rand(1, 2, 5, 5), device=device, requires_grad=True)
     w = tg.tensor(rand(3, 2, 3, 3), device=device, requires_grad=True)
-    for y in (tg.conv2d(x, w, padding=1), tg.max_pool2d(x, 2), tg.avg_pool2d(x, 3, 1, 1, False),
+    for y in (tg.conv2d(x, w, padding=1), tg.max_pool2d(x, 2), tg.avg_pool2d(x, 3, 1, 1, count_include_pad=False),
               tg.adaptive_avg_pool2d(x, 3)):
         assert y.dtype == tg.float32
 
