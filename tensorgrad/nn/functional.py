@@ -9,8 +9,7 @@ Every loss takes ``reduction='none' | 'mean' | 'sum'``.
 import numpy as np
 
 from .. import backend
-from .._tensor import Tensor, track
-from ..autograd.node import Node
+from .._tensor import Tensor
 from ..ops import api as _ops
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from ..ops.activations import dropout as _dropout
@@ -18,6 +17,7 @@ from ..ops.activations import erf, gelu  # noqa: F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.linear import linear  # noqa: F401
+from ..ops.windows import pad  # noqa: F401 - constant, reflect, replicate, circular
 from ..ops.losses import cross_entropy, nll_loss  # noqa: F401
 from ..ops.norms import batch_norm, layer_norm  # noqa: F401
 from ..ops.softmax import log_softmax, softmax  # noqa: F401
@@ -357,40 +357,6 @@ def kl_div(input, target, reduction='mean', log_target=False):
 
 
 # ---------------------------------------------------------------------- misc
-class _PadBackward(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        return (g[self.saved],)
-
-
-def _constant_pad(input, pad, mode='constant', value=0.0):
-    """Pad the last ``len(pad) // 2`` dimensions: ``pad = (left_last, right_last, left_prev, ...)``;
-    only ``mode='constant'``. Negative amounts crop."""
-    if mode != 'constant':
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding {tuple(pad)} must have an even length of at most 2 * ndim "
-                         f"({input.ndim} dims)")
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
-        crop = tuple(slice(max(-lo, 0), input.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))
-        input = _ops.getitem(input, crop)
-        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    xd = input.data
-    out = backend.array_module(xd).pad(xd, widths, mode='constant', constant_values=value)
-    inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, xd.shape))
-    return track(out, _PadBackward, (input,), inner)
-
-
-try:  # the general pad (constant, reflect, replicate, circular) of the ops layer, when present
-    from ..ops.windows import pad
-except ImportError:  # pragma: no cover - fallback: constant padding only
-    pad = _constant_pad
-
-
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding: a new last dimension of size ``num_classes`` (inferred as max + 1 when -1)."""
     td = tensor.data
