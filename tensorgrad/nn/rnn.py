@@ -46,12 +46,18 @@ class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU (PyTorch's ``nn.RNNBase``)."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         op = self._get_name()
         input_size = _check_int(op, 'input_size', input_size, 1)
         hidden_size = _check_int(op, 'hidden_size', hidden_size, 1)
         num_layers = _check_int(op, 'num_layers', num_layers, 1)
+        proj_size = _check_int(op, 'proj_size', proj_size, 0)
+        if proj_size and mode != 'LSTM':
+            raise ValueError(f"{op}: proj_size is only supported for LSTM, got proj_size={proj_size}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{op}: proj_size must be smaller than hidden_size, got proj_size={proj_size}, "
+                             f"hidden_size={hidden_size}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{op}: dropout must be a number in [0, 1], got {dropout!r}")
         self.mode = mode
@@ -62,16 +68,20 @@ class RNNBase(Module):
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
+        self.proj_size = proj_size
         dirs = 2 if bidirectional else 1
         gate = _GATES[mode] * hidden_size
+        real_hidden = proj_size or hidden_size
         names = []
         for layer in range(num_layers):
-            in_size = input_size if layer == 0 else hidden_size * dirs
+            in_size = input_size if layer == 0 else real_hidden * dirs
             for d in range(dirs):
                 sfx = f'_l{layer}' + ('_reverse' if d else '')
-                shapes = [('weight_ih' + sfx, (gate, in_size)), ('weight_hh' + sfx, (gate, hidden_size))]
+                shapes = [('weight_ih' + sfx, (gate, in_size)), ('weight_hh' + sfx, (gate, real_hidden))]
                 if bias:
                     shapes += [('bias_ih' + sfx, (gate,)), ('bias_hh' + sfx, (gate,))]
+                if proj_size:
+                    shapes.append(('weight_hr' + sfx, (proj_size, hidden_size)))
                 for name, shape in shapes:
                     setattr(self, name, Parameter(np.empty(shape, dtype=np.float32)))
                     names.append(name)
@@ -80,7 +90,8 @@ class RNNBase(Module):
         _finish_init(self, device, dtype)
 
     def reset_parameters(self):
-        """Re-draw every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        """Re-draw every weight and bias (and projection) from U(-1/sqrt(hidden_size),
+        1/sqrt(hidden_size))."""
         _uniform_(self.parameters(), self.hidden_size)
 
     def flatten_parameters(self):
@@ -88,16 +99,18 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        """Per layer and direction, the list [w_ih, w_hh(, b_ih, b_hh)]."""
-        per = 4 if self.bias else 2
+        """Per layer and direction, the list [w_ih, w_hh(, b_ih, b_hh)(, w_hr)]."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         flat = [getattr(self, n) for n in self._flat_weights_names]
         return [flat[i:i + per] for i in range(0, len(flat), per)]
 
     def _layer_params(self, layer, direction):
+        """(w_ih, w_hh, b_ih, b_hh) of one layer and direction, and the projection w_hr or None."""
         sfx = f'_l{layer}' + ('_reverse' if direction else '')
-        return (getattr(self, 'weight_ih' + sfx), getattr(self, 'weight_hh' + sfx),
-                getattr(self, 'bias_ih' + sfx) if self.bias else None,
-                getattr(self, 'bias_hh' + sfx) if self.bias else None)
+        return ((getattr(self, 'weight_ih' + sfx), getattr(self, 'weight_hh' + sfx),
+                 getattr(self, 'bias_ih' + sfx) if self.bias else None,
+                 getattr(self, 'bias_hh' + sfx) if self.bias else None),
+                getattr(self, 'weight_hr' + sfx) if self.proj_size else None)
 
     def _check_state(self, state, what, expected, x):
         op = self._get_name()
@@ -112,7 +125,8 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         """Run the stacked recurrent layers over ``input`` ((T, B, I), (B, T, I) with
         ``batch_first`` or unbatched (T, I)). ``hx``: initial hidden state(s) of shape
-        (num_layers * num_directions, B, H) (or (L*D, H) unbatched), zeros when None.
+        (num_layers * num_directions, B, H) (or (L*D, H) unbatched), zeros when None; with
+        ``proj_size`` P > 0, h_0, h_n and the output have P features (c_0, c_n keep H).
         Returns (output, h_n) and for LSTM (output, (h_n, c_n)), as PyTorch."""
         op = self._get_name()
         if not isinstance(input, Tensor):
@@ -144,13 +158,14 @@ class RNNBase(Module):
         is_lstm = self.mode == 'LSTM'
         h0 = c0 = None
         if hx is not None:
-            expected = (L * dirs, B, H) if batched else (L * dirs, H)
+            lead = (L * dirs, B) if batched else (L * dirs,)
+            expected = lead + (self.proj_size or H,)
             if is_lstm:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                     raise TypeError(f"{op}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
                 h0, c0 = hx
                 self._check_state(h0, 'h_0', expected, input)
-                self._check_state(c0, 'c_0', expected, input)
+                self._check_state(c0, 'c_0', lead + (H,), input)
             else:
                 h0 = hx
                 self._check_state(h0, 'hx', expected, input)
@@ -163,10 +178,11 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 idx = layer * dirs + d
+                weights, w_hr = self._layer_params(layer, d)
                 res = recurrent_layer(self.mode, layer_in,
                                       h0[idx] if h0 is not None else None,
                                       c0[idx] if c0 is not None else None,
-                                      *self._layer_params(layer, d), reverse=bool(d))
+                                      *weights, reverse=bool(d), w_hr=w_hr)
                 outs.append(res[0])
                 hs.append(res[1])
                 if is_lstm:
@@ -186,16 +202,14 @@ class RNNBase(Module):
         return (out, (h_n, c_n)) if is_lstm else (out, h_n)
 
     def init_from_torch(self, torch_module):
-        """Copy the weights of the PyTorch analogue (same mode, sizes, layers and
-        directions; ``batch_first`` and dropout are taken from it too); returns self."""
+        """Copy the weights of the PyTorch analogue (same mode, sizes, proj_size, layers
+        and directions; ``batch_first`` and dropout are taken from it too); returns self."""
         op = self._get_name()
-        for attr in ('mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'bidirectional'):
-            theirs = getattr(torch_module, attr, None)
+        for attr in ('mode', 'input_size', 'hidden_size', 'proj_size', 'num_layers', 'bias', 'bidirectional'):
+            theirs = getattr(torch_module, attr, 0 if attr == 'proj_size' else None)
             if theirs != getattr(self, attr):
                 raise ValueError(f"{op}.init_from_torch: {attr} differs: {getattr(self, attr)!r} here, "
                                  f"{theirs!r} in the torch module")
-        if getattr(torch_module, 'proj_size', 0):
-            raise ValueError(f"{op}.init_from_torch: proj_size is not supported")
         super().init_from_torch(torch_module)
         self.batch_first = bool(torch_module.batch_first)
         self.dropout = float(torch_module.dropout)
@@ -203,6 +217,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.mode == 'RNN_RELU':
@@ -227,20 +243,19 @@ class RNN(RNNBase):
         if nonlinearity not in ('tanh', 'relu'):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (expected 'tanh' or 'relu')")
         super().__init__('RNN_TANH' if nonlinearity == 'tanh' else 'RNN_RELU', input_size, hidden_size,
-                         num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+                         num_layers, bias, batch_first, dropout, bidirectional, 0, device, dtype)
         self.nonlinearity = nonlinearity
 
 
 class LSTM(RNNBase):
     """Multi-layer LSTM (gate order i, f, g, o as PyTorch). forward(input, hx=None) with
-    hx = (h_0, c_0) -> (output, (h_n, c_n))."""
+    hx = (h_0, c_0) -> (output, (h_n, c_n)). ``proj_size`` P > 0 (< hidden_size) adds per
+    layer and direction a projection ``weight_hr`` (P, hidden_size): h_t = W_hr (o_t * tanh(c_t))."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
-        if proj_size:
-            raise NotImplementedError("LSTM: proj_size > 0 is not supported")
         super().__init__('LSTM', input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype)
+                         bidirectional, proj_size, device, dtype)
 
 
 class GRU(RNNBase):
@@ -250,7 +265,7 @@ class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__('GRU', input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype)
+                         bidirectional, 0, device, dtype)
 
 
 # ====================================================================== cells

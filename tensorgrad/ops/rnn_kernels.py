@@ -15,12 +15,17 @@ Two tricks keep the step loop short (both exact up to float rounding):
   as fast as its ``tanh``;
 - LSTM gates are reordered internally to (o, i, f, g) so the sigmoid gates
   are contiguous; gradients are mapped back to PyTorch's (i, f, g, o).
+
+LSTM with a projection (PyTorch's ``proj_size``): h_t = W_hr (o_t * tanh(c_t)),
+one extra (B, H) x (H, P) product per step forward and one per step backward.
 """
 import numpy as np
 
 from .. import backend
 from ..autograd.multi import track_multi
 from ..autograd.node import MultiOutputNode
+
+_N_GATES = {'RNN_TANH': 1, 'RNN_RELU': 1, 'LSTM': 4, 'GRU': 3}
 
 
 # ====================================================================== helpers
@@ -83,19 +88,24 @@ def _rnn_fwd(x, h, wih_f, whh_f_t, bias_f, relu, reverse):
     return Y, None
 
 
-def _lstm_fwd(x, h, c, wih_f, whh_f_t, bias_f, reverse):
+def _lstm_fwd(x, h, c, wih_f, whh_f_t, bias_f, reverse, whr_t=None):
     """LSTM over a sequence with internal gate order (o, i, f, g), weights pre-scaled
-    by -1 (o, i, f) and -2 (g). Returns Y and the buffers backward needs (A: activated gates,
-    C: cell states, TC: tanh of cell states)."""
+    by -1 (o, i, f) and -2 (g); ``whr_t``: the transposed projection W_hr^T (H, P) or None.
+    Returns Y and the buffers backward needs (A: activated gates, C: cell states,
+    TC: tanh of cell states, and with a projection R: o * tanh(c) before it)."""
     xp = backend.array_module(x)
     T, B, I = x.shape
-    H = h.shape[-1]
+    H = c.shape[-1]
     A = (x.reshape(T * B, I) @ wih_f.T).reshape(T, B, 4 * H)
     if bias_f is not None:
         A += bias_f
-    Y = xp.empty((T, B, H), dtype=x.dtype)
-    C = xp.empty_like(Y)
-    TC = xp.empty_like(Y)
+    C = xp.empty((T, B, H), dtype=x.dtype)
+    TC = xp.empty_like(C)
+    if whr_t is None:
+        Y = R = xp.empty_like(C)
+    else:
+        Y = xp.empty((T, B, whr_t.shape[1]), dtype=x.dtype)
+        R = xp.empty_like(C)
     tmp = xp.empty((B, 4 * H), dtype=x.dtype)
     ig = tmp[:, :H]
     h3 = 3 * H
@@ -113,10 +123,12 @@ def _lstm_fwd(x, h, c, wih_f, whh_f_t, bias_f, reverse):
         ct += ig
         tct = TC[t]
         xp.tanh(ct, out=tct)
-        xp.multiply(at[:, :H], tct, out=Y[t])       # o * tanh(c)
+        xp.multiply(at[:, :H], tct, out=R[t])       # o * tanh(c)
+        if whr_t is not None:
+            xp.matmul(R[t], whr_t, out=Y[t])         # projection
         h = Y[t]
         c = ct
-    return Y, (A, C, TC)
+    return Y, ((A, C, TC) if whr_t is None else (A, C, TC, R))
 
 
 def _gru_fwd(x, h, wih_f, whh_f_t, bih_f, bhh_f, reverse):
@@ -161,8 +173,10 @@ def _gru_fwd(x, h, wih_f, whh_f_t, bih_f, bhh_f, reverse):
 # saved activations is precomputed over all steps at once, so the loop body
 # is just the recurrence.
 
-def _lstm_bwd(gy, dh, dc, w_hh, bufs, c0, reverse, steps, need_h0):
-    A, C, TC = bufs                                  # gates in internal order (o, i, f, g)
+def _lstm_bwd(gy, dh, dc, w_hh, bufs, c0, reverse, steps, need_h0, w_hr=None, DH=None):
+    """With a projection ``w_hr`` (P, H), ``DH`` (T, B, P) receives the gradient of
+    every step's (projected) hidden state."""
+    A, C, TC = bufs[:3]                              # gates in internal order (o, i, f, g)
     xp = backend.array_module(A)
     T, B, H = TC.shape
     h3 = 3 * H
@@ -183,11 +197,15 @@ def _lstm_bwd(gy, dh, dc, w_hh, bufs, c0, reverse, steps, need_h0):
     DG = xp.empty((T, B, 4 * H), dtype=A.dtype)
     last = steps[-1]
     for t in steps:
-        dh = gy[t] + dh
-        dcur = dh * P[t]
+        if w_hr is None:
+            dr = dh = gy[t] + dh
+        else:
+            dh = xp.add(gy[t], dh, out=DH[t])
+            dr = dh @ w_hr                           # through h = W_hr r
+        dcur = dr * P[t]
         dcur += dc
         g4 = DG[t].reshape(B, 4, H)
-        xp.multiply(dh, M[t, :, 0], out=g4[:, 0])
+        xp.multiply(dr, M[t, :, 0], out=g4[:, 0])
         xp.multiply(dcur[:, None, :], M[t, :, 1:], out=g4[:, 1:])
         dc = dcur * F[t]
         if t != last or need_h0:
@@ -243,7 +261,7 @@ def _rnn_bwd(gy, dh, w_hh, Y, relu, steps, need_h0):
 
 class RecurrentLayerBackward(MultiOutputNode):
     """Backpropagation through time of one fused recurrent layer.
-    Inputs: (x, h0, c0, w_ih, w_hh, b_ih, b_hh); outputs: (Y, h_n[, c_n])."""
+    Inputs: (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr); outputs: (Y, h_n[, c_n])."""
     __slots__ = ('mode',)
 
     @property
@@ -251,7 +269,7 @@ class RecurrentLayerBackward(MultiOutputNode):
         return self.mode
 
     def backward(self, grads):
-        mode, reverse, x, h0, c0, w_ih, w_hh, bufs, Y = self.saved
+        mode, reverse, x, h0, c0, w_ih, w_hh, bufs, Y, w_hr = self.saved
         xp = backend.array_module(x)
         T, B, I = x.shape
         H = h0.shape[-1]
@@ -261,9 +279,10 @@ class RecurrentLayerBackward(MultiOutputNode):
         steps = range(T) if reverse else range(T - 1, -1, -1)
         need_h0 = nxt[1] is not None
         hprev = _shifted(Y, h0, reverse)
+        DH = None if w_hr is None else xp.empty_like(Y)
         if mode == 'LSTM':
-            dc = grads[2] if grads[2] is not None else xp.zeros_like(h0)
-            DGI, DGH, dh, dc = _lstm_bwd(gy, dh, dc, w_hh, bufs, c0, reverse, steps, need_h0)
+            dc = grads[2] if grads[2] is not None else xp.zeros_like(c0)
+            DGI, DGH, dh, dc = _lstm_bwd(gy, dh, dc, w_hh, bufs, c0, reverse, steps, need_h0, w_hr, DH)
         elif mode == 'GRU':
             DGI, DGH, dh, dc = _gru_bwd(gy, dh, w_hh, bufs, hprev, steps, need_h0)
         else:
@@ -276,28 +295,40 @@ class RecurrentLayerBackward(MultiOutputNode):
         gbhh = None
         if nxt[6] is not None:
             gbhh = unperm(DGH.sum(0)) if DGH is not DGI or gbih is None else gbih.copy()
-        return (gx, dh if need_h0 else None, dc if nxt[2] is not None else None, gwih, gwhh, gbih, gbhh)
+        gwhr = None
+        if w_hr is not None and nxt[7] is not None:
+            P = Y.shape[-1]
+            gwhr = DH.reshape(T * B, P).T @ bufs[3].reshape(T * B, -1)
+        return (gx, dh if need_h0 else None, dc if nxt[2] is not None else None, gwih, gwhh, gbih, gbhh,
+                gwhr)
 
 
-def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, w_hr=None):
     """One recurrent layer (one direction) over a whole sequence, as one graph node.
 
     ``mode``: 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'. ``x``: (T, B, I);
     ``h0``/``c0``: (B, H) or None (zeros; ``c0`` only for LSTM); weights and
     biases as PyTorch lays them out. ``reverse`` runs the sequence backwards.
-    Returns (output (T, B, H), h_n) or, for LSTM, (output, h_n, c_n).
+    ``w_hr`` (LSTM only): the projection (P, H) of PyTorch's ``proj_size``; then
+    ``h0``, the output and h_n have P features (c0 and c_n keep H).
+    Returns (output (T, B, H or P), h_n) or, for LSTM, (output, h_n, c_n).
     """
     xd, wih, whh = x.data, w_ih.data, w_hh.data
     h0d = h0.data if h0 is not None else backend.array_module(xd).zeros((xd.shape[1], whh.shape[1]),
                                                                          dtype=xd.dtype)
     bih = b_ih.data if b_ih is not None else None
     bhh = b_hh.data if b_hh is not None else None
+    whr = None
+    if w_hr is not None:
+        if mode != 'LSTM':
+            raise ValueError(f"recurrent_layer: a projection w_hr is only supported for LSTM, not {mode}")
+        whr = w_hr.data
     with np.errstate(over='ignore', under='ignore'):  # exp(-x) -> inf or 0 is fine: sigmoid -> 0 or 1
-        outs, saved_bufs = _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse)
+        outs, saved_bufs = _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse, whr)
     c0d, wih_b, whh_b, bufs = saved_bufs
     Y = outs[0]
-    inputs = (x, h0, c0 if mode == 'LSTM' else None, w_ih, w_hh, b_ih, b_hh)
-    saved = (mode, reverse, xd, h0d, c0d, wih_b, whh_b, bufs, Y)
+    inputs = (x, h0, c0 if mode == 'LSTM' else None, w_ih, w_hh, b_ih, b_hh, w_hr)
+    saved = (mode, reverse, xd, h0d, c0d, wih_b, whh_b, bufs, Y, whr)
     check = [t for t in inputs if t is not None]
     tensors, node = track_multi(outs, RecurrentLayerBackward, inputs, saved, check, check_outs=(0,))
     if node is not None:
@@ -305,11 +336,11 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
     return tuple(tensors)
 
 
-def _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse):
+def _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse, whr=None):
     """Arrays of the outputs, and (c0, backward weights, buffers) for backward."""
     xp = backend.array_module(xd)
     T, B, _ = xd.shape
-    H = whh.shape[1]
+    H = whh.shape[0] // _N_GATES[mode]
     if mode == 'LSTM':
         c0d = c0.data if c0 is not None else xp.zeros((B, H), dtype=xd.dtype)
         wih_p, whh_p = _lstm_perm(wih), _lstm_perm(whh)
@@ -317,7 +348,8 @@ def _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse):
             bih + bhh if bih is not None and bhh is not None else (bih if bih is not None else bhh))
         Y, bufs = _lstm_fwd(xd, h0d, c0d, _scaled_rows(wih_p, 3 * H, -1, -2),
                             _scaled_rows(whh_p, 3 * H, -1, -2).T,
-                            None if bias is None else _scaled_rows(bias, 3 * H, -1, -2), reverse)
+                            None if bias is None else _scaled_rows(bias, 3 * H, -1, -2), reverse,
+                            None if whr is None else whr.T)
         t_last = 0 if reverse else T - 1
         outs = (Y, Y[t_last].copy(), bufs[1][t_last].copy())
         wih_b, whh_b = wih_p, whh_p
