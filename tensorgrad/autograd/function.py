@@ -28,7 +28,7 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor
 from .grad_mode import GRAD_MODE, no_grad
-from .multi import attach_multi
+from .multi import attach_multi, init_node
 from .node import MultiOutputNode, Node
 
 _new = object.__new__
@@ -143,21 +143,11 @@ class FunctionMultiBackward(_FunctionNodeMixin, MultiOutputNode):
         return self._run(list(grads))
 
 
-def _init_node(node, next_edges, saved, shape):
-    node.next = next_edges
-    node.saved = saved
-    node.versions = None
-    node.shape = shape
-    node.hooks = None
-    node.retained = None
-    return node
-
-
 def attach(outputs, node_cls, next_edges, saved, differentiable):
     """Make ``outputs`` (tensors) the outputs of one new graph node; returns them.
     ``differentiable[i]`` False leaves output i outside the graph."""
     if len(outputs) == 1:
-        node = _init_node(_new(node_cls), next_edges, saved, outputs[0].data.shape)
+        node = init_node(_new(node_cls), next_edges, saved, outputs[0].data.shape)
         if differentiable[0]:
             outputs[0].grad_fn = node
             outputs[0].requires_grad = True

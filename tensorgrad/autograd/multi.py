@@ -11,8 +11,8 @@ from .node import OutputRef
 _new = object.__new__
 
 
-def _init(node, next_edges, saved, shape):
-    # every slot of Node, as track() sets them
+def init_node(node, next_edges, saved, shape):
+    """Set every slot of a freshly allocated Node, as ``track()`` does; returns it."""
     node.next = next_edges
     node.saved = saved
     node.versions = None
@@ -26,14 +26,14 @@ def attach_multi(outputs, node_cls, next_edges, saved, differentiable=None):
     """Make the tensors ``outputs`` the outputs of one new ``node_cls`` node (a
     MultiOutputNode) with edges ``next_edges``; returns the node.
     ``differentiable[i]`` False leaves output i outside the graph."""
-    node = _init(_new(node_cls), next_edges, saved, None)
+    node = init_node(_new(node_cls), next_edges, saved, None)
     node.n_outputs = len(outputs)
     node.output_shapes = tuple(o.data.shape for o in outputs)
     node.output_dtypes = tuple(o.data.dtype for o in outputs)
     for i, o in enumerate(outputs):
         if differentiable is not None and not differentiable[i]:
             continue
-        ref = _init(_new(OutputRef), (node,), None, o.data.shape)
+        ref = init_node(_new(OutputRef), (node,), None, o.data.shape)
         ref.index = i
         o.grad_fn = ref
         o.requires_grad = True

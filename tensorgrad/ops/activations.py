@@ -191,6 +191,17 @@ class DropoutBackward(Node):
         return (g * self.saved,)
 
 
+def dropout_mask(shape, p, dt, xp):
+    """Inverted-dropout multiplier of ``shape``: 0 with probability ``p``, else
+    ``1 / (1 - p)``, drawn from tensorgrad's generator (on the host, then moved)."""
+    if p == 1:
+        return xp.zeros(shape, dtype=dt)
+    u = _random.generator().random(shape, dtype=np.float32)
+    mask = (u >= np.float32(p)).astype(dt)
+    mask *= _scalar(1.0 / (1.0 - p), dt)
+    return mask if xp is np else xp.asarray(mask)
+
+
 def dropout(x, p=0.5, training=True):
     """Inverted dropout: zero each element with probability ``p`` and scale the
     rest by ``1 / (1 - p)``; the identity when not ``training`` or ``p == 0``."""
@@ -199,16 +210,7 @@ def dropout(x, p=0.5, training=True):
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
-    xp = backend.array_module(xd)
-    dt = xd.dtype
-    if p == 1:
-        mask = xp.zeros(xd.shape, dtype=dt)
-    else:
-        u = _random.generator().random(xd.shape, dtype=np.float32)
-        mask = (u >= np.float32(p)).astype(dt)
-        mask *= _scalar(1.0 / (1.0 - p), dt)
-        if xp is not np:
-            mask = xp.asarray(mask)
+    mask = dropout_mask(xd.shape, p, xd.dtype, backend.array_module(xd))
     return track(xd * mask, DropoutBackward, (x,), mask)
 
 

@@ -4,11 +4,11 @@ import math
 import numpy as np
 
 from .. import backend
-from .. import random as _random
 from .._tensor import Tensor, track
 from ..autograd.node import Node
 from ._checks import _float_array, _same_device
 from ._rowops import _scalar
+from .activations import dropout_mask
 from .softmax import _softmax_array, _softmax_backward
 
 
@@ -91,14 +91,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     keep = None
     pdrop = a
     if dropout_p > 0:
-        if dropout_p == 1:
-            keep = xp.zeros(a.shape, dtype=dt)
-        else:
-            u = _random.generator().random(a.shape, dtype=np.float32)
-            keep = (u >= np.float32(dropout_p)).astype(dt)
-            keep *= _scalar(1.0 / (1.0 - dropout_p), dt)
-            if xp is not np:
-                keep = xp.asarray(keep)
+        keep = dropout_mask(a.shape, dropout_p, dt, xp)
         pdrop = a * keep
     out = pdrop @ vd
     return track(out, AttentionBackward, (query, key, value, mask_t), (qs, kd, vd, a, pdrop, sc, keep),
