@@ -36,4 +36,23 @@ def _grad_mode_restored():
     GRAD_MODE.enabled = True
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state (the shared ``helpers.RNG``, NumPy,
+    Python, tensorgrad and, when imported, PyTorch): its data no longer depends on
+    which tests ran before it (hypothesis draws vary), so a failure reproduces."""
+    import random
+
+    import numpy as np
+
+    import helpers
+    helpers.RNG.bit_generator.state = np.random.default_rng(0).bit_generator.state
+    random.seed(0)
+    np.random.seed(0)
+    tensorgrad.manual_seed(0)
+    if 'torch' in sys.modules:
+        sys.modules['torch'].manual_seed(0)
+    yield
+
+
 cuda_only = pytest.mark.skipif(not tensorgrad.is_cuda_available(), reason='needs CUDA')
