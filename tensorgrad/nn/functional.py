@@ -12,6 +12,7 @@ from .. import backend
 from .._tensor import Tensor
 from ..ops import api as _ops
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
+from ..ops.conv import unbatched
 from ..ops.activations import dropout as _dropout
 from ..ops.activations import erf, gelu  # noqa: F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
@@ -191,8 +192,9 @@ def bilinear(input1, input2, weight, bias=None):
     return out if bias is None else out + bias
 
 
+@unbatched(3)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """1D max pooling over the last dimension of ``(B, C, L)`` (torch's arguments); with
+    """1D max pooling over the last dimension of ``(B, C, L)`` or ``(C, L)`` (torch's arguments); with
     ``return_indices`` returns ``(output, indices)``, indices being int64 positions in L."""
     k, p, d = _single(kernel_size), _single(padding), _single(dilation)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _single(stride)
@@ -203,8 +205,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out.squeeze(-2)
 
 
+@unbatched(3)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """1D average pooling over the last dimension of ``(B, C, L)`` (torch's arguments)."""
+    """1D average pooling over the last dimension of ``(B, C, L)`` or ``(C, L)`` (torch's arguments)."""
     k, p = _single(kernel_size), _single(padding)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _single(stride)
     _check_3d('avg_pool1d', input)
@@ -214,11 +217,12 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _check_3d(op, input):
     if not isinstance(input, Tensor) or input.ndim != 3:
         shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
-        raise ValueError(f"{op}: input of shape {shape} must be 3-D (B, C, L)")
+        raise ValueError(f"{op}: input of shape {shape} must be 2-D (C, L) or 3-D (B, C, L)")
 
 
+@unbatched(3)
 def adaptive_avg_pool1d(input, output_size):
-    """1D adaptive average pooling of ``(B, C, L)`` to length ``output_size``."""
+    """1D adaptive average pooling of ``(B, C, L)`` or ``(C, L)`` to length ``output_size``."""
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size))).squeeze(-2)
 
 

@@ -12,6 +12,7 @@ the same way, never over pixels or batch. Large window buffers are pooled per
 thread and reused once their graph is freed (fresh large arrays cost a page
 fault per 4 KiB on first touch).
 """
+import functools
 import sys
 import threading
 
@@ -46,7 +47,21 @@ def _float_array(op, x, name='input'):
 
 def _check_4d(op, xd):
     if xd.ndim != 4:
-        raise ValueError(f"{op}: input of shape {xd.shape} must be 4-D (B, C, H, W)")
+        raise ValueError(f"{op}: input of shape {xd.shape} must be 3-D (C, H, W) or 4-D (B, C, H, W)")
+
+
+def unbatched(ndim):
+    """Decorator: also accept PyTorch's unbatched input, with one dimension fewer
+    than ``ndim`` (run as a batch of one; every output loses that batch dim)."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(input, *args, **kwargs):  # noqa: A002
+            if isinstance(input, Tensor) and input.ndim == ndim - 1:
+                out = fn(input.unsqueeze(0), *args, **kwargs)
+                return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+            return fn(input, *args, **kwargs)
+        return call
+    return wrap
 
 
 def _out_size(op, n, pad, k, stride, dil):
@@ -371,8 +386,9 @@ def _conv(op, x, weight, bias, stride, padding, dilation, groups, x4, w4, x_shap
     return track(out, ConvBackward, (x, weight, bias), saved, check=(x, weight))
 
 
+@unbatched(4)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
-    """2-D convolution (cross-correlation, as PyTorch) of ``input`` (B, C, H, W) with
+    """2-D convolution (cross-correlation, as PyTorch) of ``input`` (B, C, H, W) or (C, H, W) with
     ``weight`` (O, C/groups, kh, kw); ``padding`` is an int, a pair, 'same' or 'valid'."""
     op = 'conv2d'
     xd = _float_array(op, input)
@@ -385,14 +401,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                  groups, xd, wd, xd.shape)
 
 
+@unbatched(3)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
-    """1-D convolution of ``input`` (B, C, L) with ``weight`` (O, C/groups, k);
+    """1-D convolution of ``input`` (B, C, L) or (C, L) with ``weight`` (O, C/groups, k);
     ``padding`` is an int, 'same' or 'valid'."""
     op = 'conv1d'
     xd = _float_array(op, input)
     wd = _float_array(op, weight, 'weight')
     if xd.ndim != 3:
-        raise ValueError(f"{op}: input of shape {xd.shape} must be 3-D (B, C, L)")
+        raise ValueError(f"{op}: input of shape {xd.shape} must be 2-D (C, L) or 3-D (B, C, L)")
     if wd.ndim != 3:
         raise ValueError(f"{op}: weight of shape {wd.shape} must be 3-D (O, C/groups, k)")
 
@@ -505,9 +522,10 @@ def _flat_indices(idx, shape, geom, xp):
     return (rows * W + cols).reshape(B, C, Ho, Wo)
 
 
+@unbatched(4)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
                return_indices=False):
-    """2-D max pooling of ``input`` (B, C, H, W) with torch's arguments: ``stride``
+    """2-D max pooling of ``input`` (B, C, H, W) or (C, H, W) with torch's arguments: ``stride``
     defaults to ``kernel_size``, ``padding`` pads with -inf, ``ceil_mode`` keeps
     partial windows at the end. The gradient goes to the first maximum of each
     window. With ``return_indices`` returns ``(output, indices)``: int64 flat
@@ -585,9 +603,10 @@ def _avg_divisor(xd, geom, ceil_mode, count_include_pad, divisor_override, xp):
     return xp.asarray(np.outer(counts(H, ph, kh, sh, Ho), counts(W, pw, kw, sw, Wo)).astype(dt))
 
 
+@unbatched(4)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
                divisor_override=None):
-    """2-D average pooling of ``input`` (B, C, H, W) with torch's arguments:
+    """2-D average pooling of ``input`` (B, C, H, W) or (C, H, W) with torch's arguments:
     ``stride`` defaults to ``kernel_size``; zero padding counts in the average
     unless ``count_include_pad=False``; ``ceil_mode`` keeps partial windows at the
     end; ``divisor_override`` replaces every window's divisor."""
@@ -648,8 +667,9 @@ class AdaptiveAvgPool2dBackward(Node):
         return (gx,)
 
 
+@unbatched(4)
 def adaptive_avg_pool2d(input, output_size):  # noqa: A002
-    """Average pooling of ``input`` (B, C, H, W) to ``output_size`` (an int, a pair,
+    """Average pooling of ``input`` (B, C, H, W) or (C, H, W) to ``output_size`` (an int, a pair,
     None entries keep the input size) with PyTorch's bin boundaries."""
     op = 'adaptive_avg_pool2d'
     xd = _float_array(op, input)

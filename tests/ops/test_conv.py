@@ -171,8 +171,10 @@ def test_float32_preserved(device):
 
 
 @pytest.mark.parametrize('fn,match', [
-    (lambda: tg.conv2d(tg.tensor(rand(2, 3, 8)), tg.tensor(rand(4, 3, 3, 3))),
-     r"conv2d: input of shape \(2, 3, 8\) must be 4-D \(B, C, H, W\)"),
+    (lambda: tg.conv2d(tg.tensor(rand(3, 8)), tg.tensor(rand(4, 3, 3, 3))),
+     r"conv2d: input of shape \(3, 8\) must be 3-D \(C, H, W\) or 4-D \(B, C, H, W\)"),
+    (lambda: tg.conv2d(tg.tensor(rand(2, 8, 8)), tg.tensor(rand(4, 3, 3, 3))),
+     r"conv2d: input has 2 channels but weight expects 3"),
     (lambda: tg.conv2d(tg.tensor(rand(2, 3, 8, 8)), tg.tensor(rand(4, 4, 3, 3))),
      r"conv2d: input has 3 channels but weight expects 4"),
     (lambda: tg.conv2d(tg.tensor(rand(2, 3, 8, 8)), tg.tensor(rand(4, 3, 3, 3)), tg.tensor(rand(5))),
@@ -184,8 +186,8 @@ def test_float32_preserved(device):
     (lambda: tg.conv2d(tg.tensor(rand(2, 4, 8, 8)), tg.tensor(rand(3, 2, 3, 3)), groups=2),
      r"conv2d: 3 output channels are not divisible by groups=2"),
     (lambda: tg.conv1d(tg.tensor(rand(2, 3, 8, 8)), tg.tensor(rand(4, 3, 3))),
-     r"conv1d: input of shape \(2, 3, 8, 8\) must be 3-D"),
-    (lambda: tg.max_pool2d(tg.tensor(rand(3, 8, 8)), 2), r"max_pool2d: input of shape \(3, 8, 8\) must be 4-D"),
+     r"conv1d: input of shape \(2, 3, 8, 8\) must be 2-D \(C, L\) or 3-D"),
+    (lambda: tg.max_pool2d(tg.tensor(rand(8, 8)), 2), r"max_pool2d: input of shape \(8, 8\) must be 3-D"),
     (lambda: tg.max_pool2d(tg.tensor(rand(1, 3, 8, 8)), 2, padding=2),
      r"max_pool2d: padding \(2, 2\) must be non-negative and at most half"),
     (lambda: tg.avg_pool2d(tg.tensor(rand(1, 3, 2, 2)), 3), r"avg_pool2d: kernel of size 3"),
