@@ -527,20 +527,27 @@ class StaleViewBackward(Node):
             f"(the view's graph is out of date); take the view again after the in-place op")
 
 
-def retire_views(base, op):
-    """Called after a recorded in-place op on ``base``: its existing views get a
-    ``grad_fn`` that raises at backward if they are used from now on (ops that
-    already consumed them keep the correct old graph)."""
+def retire_views(base, op, rederive=None):
+    """Called after a recorded in-place op on ``base``: each existing view gets
+    ``rederive(view, base)`` as its ``grad_fn`` (reading it out of the base's new
+    graph), or, where that gives None, a ``grad_fn`` that raises at backward if
+    the view is used from now on. Ops that already consumed a view keep its old,
+    correct graph."""
     refs = _VIEWS.pop(id(base), None)
     if refs is None or refs[0]() is not base:
         return
     for ref in refs[1:]:
         v = ref()
         if v is not None and v.grad_fn is not None:
-            node = _new(StaleViewBackward)
-            node.next, node.saved, node.versions, node.shape = (), op, None, v.data.shape
-            node.hooks = node.retained = None
-            v.grad_fn = node
+            node = rederive(v, base) if rederive is not None else None
+            if node is None:
+                node = _new(StaleViewBackward)
+                node.next, node.saved, node.versions, node.shape = (), op, None, v.data.shape
+                node.hooks = node.retained = None
+                v.grad_fn = node
+            else:
+                v.grad_fn = node
+                as_view(v, base)
 
 
 def ensure_tensor(x, like):

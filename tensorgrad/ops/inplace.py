@@ -11,8 +11,9 @@ instead of returning a wrong gradient.
 import numpy as np
 
 from .. import backend
-from .._tensor import Tensor, retire_views
+from .._tensor import Tensor, as_view, retire_views
 from ..autograd.grad_mode import GRAD_MODE
+from . import views
 from .indexing import normalize_index
 
 
@@ -30,15 +31,14 @@ def apply_inplace(self, name, compute, *args):
             raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in place "
                                f"(do it under tensorgrad.no_grad(), or on a clone)")
         if self._base is not None:
-            raise RuntimeError(f"{name}: in-place modification of a view is not differentiable here; "
-                               f"use the out-of-place op or modify a clone")
+            return _apply_on_view(self, name, compute, args)
         src = Tensor._wrap(self.data.copy(), self.requires_grad)
         src.grad_fn = self.grad_fn
         res = compute(src, *args)
         _write(self, name, res.data)
         self.grad_fn = res.grad_fn
         self.requires_grad = res.requires_grad
-        retire_views(self, name)
+        retire_views(self, name, views.rederive)
         node = res.grad_fn
         if node is not None and node.versions is not None:
             # the node's check of its own output now refers to this tensor
@@ -47,6 +47,25 @@ def apply_inplace(self, name, compute, *args):
     res = compute(self, *args)
     _write(self, name, res.data)
     return self
+
+
+def _apply_on_view(view, name, compute, args):
+    """A recorded in-place op on a view: the base's graph is rewritten (PyTorch's
+    CopySlices) and its views, this one included, are read out of it anew."""
+    base = view._base
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(f"{name}: a view of a leaf tensor that requires grad cannot be modified in place "
+                           f"(do it under tensorgrad.no_grad(), or on a clone)")
+    if views.inplace_on_view(view, name, compute, args, _write) is None:
+        raise RuntimeError(f"{name}: in-place modification of this view (shape {view.data.shape}, strides "
+                           f"{view.data.strides}) is not differentiable: its elements cannot be located in "
+                           f"its base; use the out-of-place op or modify a clone")
+    retire_views(base, name, views.rederive)
+    if view.grad_fn is None or view.grad_fn.next[0] is not base.grad_fn:  # not registered as a view before
+        view.grad_fn = views.rederive(view, base)
+        as_view(view, base)
+    view.requires_grad = True
+    return view
 
 
 def _write(self, name, value):

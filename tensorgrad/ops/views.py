@@ -1,0 +1,104 @@
+"""Strided views of a base tensor as graph ops, for in-place ops on views.
+
+A recorded in-place op on a view ``v`` of ``base`` is rewritten as PyTorch
+does (its "CopySlices"): ``new_base = scatter(old_base, op(gather(old_base)))``
+over the memory region of ``v``, and every view of the base is then re-derived
+from ``new_base``. The region is found from the arrays' memory layout (offset
+and strides within the base), so any NumPy/CuPy view qualifies: basic
+indexing, reshape, transpose, diagonals.
+"""
+import numpy as np
+
+from .. import backend
+from .._tensor import Tensor, track
+from ..autograd.node import Node
+
+
+def _address(a):
+    return a.__array_interface__['data'][0] if isinstance(a, np.ndarray) else a.data.ptr
+
+
+def view_geometry(view, base):
+    """(offset, shape, strides) in elements of array ``view`` inside the C-contiguous
+    array ``base``, or None when it cannot be mapped (other dtype, non-contiguous
+    base, or a view that reads an element twice, e.g. an expanded one)."""
+    if view.dtype != base.dtype or not base.flags.c_contiguous:
+        return None
+    size = base.itemsize
+    offset = _address(view) - _address(base)
+    if offset % size or any(s % size for s in view.strides):
+        return None
+    strides = tuple(s // size for s in view.strides)
+    if any(s == 0 and n > 1 for s, n in zip(strides, view.shape)):
+        return None
+    return offset // size, view.shape, strides
+
+
+def region(arr, geom):
+    """The strided view ``geom`` of a C-contiguous array shaped like the base."""
+    offset, shape, strides = geom
+    xp = backend.array_module(arr)
+    flat = arr.reshape(-1)[offset:]
+    return xp.lib.stride_tricks.as_strided(flat, shape, tuple(s * arr.itemsize for s in strides))
+
+
+class StridedViewBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        base_shape, geom = self.saved
+        out = backend.array_module(g).zeros(base_shape, dtype=g.dtype)
+        region(out, geom)[...] = g
+        return (out,)
+
+
+def strided_view(base, geom):
+    """The view ``geom`` of tensor ``base`` (sharing its memory), recorded as an op."""
+    return track(region(base.data, geom), StridedViewBackward, (base,), (base.data.shape, geom))
+
+
+class StridedScatterBackward(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        geom, src_dtype = self.saved
+        xp = backend.array_module(g)
+        g = xp.ascontiguousarray(g)
+        g_src = region(g, geom).astype(src_dtype, copy=True) if self.next[1] is not None else None
+        g_base = None
+        if self.next[0] is not None:
+            g_base = g.copy()
+            region(g_base, geom)[...] = 0
+        return g_base, g_src
+
+
+def strided_scatter(base, src, geom):
+    """A copy of tensor ``base`` whose region ``geom`` holds ``src`` (broadcast)."""
+    out = base.data.copy()
+    region(out, geom)[...] = src.data
+    return track(out, StridedScatterBackward, (base, src), (geom, src.data.dtype))
+
+
+def rederive(view, base):
+    """A grad_fn that reads ``view`` out of ``base``'s current graph, or None."""
+    geom = view_geometry(view.data, base.data)
+    if geom is None:
+        return None
+    return strided_view(base, geom).grad_fn
+
+
+def inplace_on_view(view, name, compute, args, write):
+    """Record ``compute(view, *args)`` written into ``view`` (a view of a base),
+    rewriting the base's graph; returns None when the view's memory cannot be
+    mapped (the caller then raises)."""
+    base = view._base
+    geom = view_geometry(view.data, base.data)
+    if geom is None:
+        return None
+    old_base = Tensor._wrap(base.data.copy(), base.requires_grad)
+    old_base.grad_fn = base.grad_fn
+    res = compute(strided_view(old_base, geom), *args)
+    new_base = strided_scatter(old_base, res, geom)
+    write(view, name, res.data)
+    base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
+    return base
