@@ -144,16 +144,16 @@ class FunctionMultiBackward(_FunctionNodeMixin, MultiOutputNode):
 
 
 def attach(outputs, node_cls, next_edges, saved, differentiable):
-    """Make ``outputs`` (tensors) the outputs of one new graph node; returns them.
+    """Make ``outputs`` (tensors) the outputs of one new ``node_cls`` graph node (a
+    MultiOutputNode when there are several); returns the node.
     ``differentiable[i]`` False leaves output i outside the graph."""
-    if len(outputs) == 1:
-        node = init_node(_new(node_cls), next_edges, saved, outputs[0].data.shape)
-        if differentiable[0]:
-            outputs[0].grad_fn = node
-            outputs[0].requires_grad = True
-        return outputs
-    attach_multi(outputs, node_cls, next_edges, saved, differentiable)
-    return outputs
+    if len(outputs) > 1:
+        return attach_multi(outputs, node_cls, next_edges, saved, differentiable)
+    node = init_node(_new(node_cls), next_edges, saved, outputs[0].data.shape)
+    if differentiable[0]:
+        outputs[0].grad_fn = node
+        outputs[0].requires_grad = True
+    return node
 
 
 class Function:

@@ -42,7 +42,7 @@ class AvgPool2d(Module):
             s += ', ceil_mode=True'
         if not self.count_include_pad:
             s += ', count_include_pad=False'
-        if getattr(self, 'divisor_override', None) is not None:
+        if self.divisor_override is not None:
             s += f', divisor_override={self.divisor_override}'
         return s
 

@@ -56,13 +56,14 @@ def _apply_on_view(view, name, compute, args):
     if base.requires_grad and base.grad_fn is None:
         raise RuntimeError(f"{name}: a view of a leaf tensor that requires grad cannot be modified in place "
                            f"(do it under tensorgrad.no_grad(), or on a clone)")
-    if views.inplace_on_view(view, name, compute, args, _write) is None:
+    geom = views.inplace_on_view(view, name, compute, args, _write)
+    if geom is None:
         raise RuntimeError(f"{name}: in-place modification of this view (shape {view.data.shape}, strides "
                            f"{view.data.strides}) is not differentiable: its elements cannot be located in "
                            f"its base; use the out-of-place op or modify a clone")
     retire_views(base, name, views.rederive)
     if view.grad_fn is None or view.grad_fn.next[0] is not base.grad_fn:  # not registered as a view before
-        view.grad_fn = views.rederive(view, base)
+        view.grad_fn = views.strided_view(base, geom).grad_fn
         as_view(view, base)
     view.requires_grad = True
     return view

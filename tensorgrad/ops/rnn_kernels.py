@@ -68,13 +68,21 @@ def _shifted(states, first, reverse):
 
 
 # ====================================================================== forward kernels
+def _input_gates(x, w, b):
+    """The input's contribution to every gate at every step, as one GEMM:
+    ``x @ w.T + b`` for x (T, B, I), shaped (T, B, gates)."""
+    T, B, I = x.shape
+    out = (x.reshape(T * B, I) @ w.T).reshape(T, B, -1)
+    if b is not None:
+        out += b
+    return out
+
+
 def _rnn_fwd(x, h, wih_f, whh_f_t, bias_f, relu, reverse):
     """Elman RNN over a sequence: returns (Y, None) with Y (T, B, H)."""
     xp = backend.array_module(x)
-    T, B, I = x.shape
-    Y = (x.reshape(T * B, I) @ wih_f.T).reshape(T, B, -1)
-    if bias_f is not None:
-        Y += bias_f
+    T = x.shape[0]
+    Y = _input_gates(x, wih_f, bias_f)
     tmp = xp.empty_like(Y[0])
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         yt = Y[t]
@@ -94,11 +102,9 @@ def _lstm_fwd(x, h, c, wih_f, whh_f_t, bias_f, reverse, whr_t=None):
     Returns Y and the buffers backward needs (A: activated gates, C: cell states,
     TC: tanh of cell states, and with a projection R: o * tanh(c) before it)."""
     xp = backend.array_module(x)
-    T, B, I = x.shape
+    T, B = x.shape[:2]
     H = c.shape[-1]
-    A = (x.reshape(T * B, I) @ wih_f.T).reshape(T, B, 4 * H)
-    if bias_f is not None:
-        A += bias_f
+    A = _input_gates(x, wih_f, bias_f)
     C = xp.empty((T, B, H), dtype=x.dtype)
     TC = xp.empty_like(C)
     if whr_t is None:
@@ -135,11 +141,9 @@ def _gru_fwd(x, h, wih_f, whh_f_t, bih_f, bhh_f, reverse):
     """GRU over a sequence (r, z rows of the weights pre-scaled by -1). Returns Y and the
     buffers backward needs (RZ: activated r|z, N: new gate, GH: hidden projection)."""
     xp = backend.array_module(x)
-    T, B, I = x.shape
+    T, B = x.shape[:2]
     H = h.shape[-1]
-    GI = (x.reshape(T * B, I) @ wih_f.T).reshape(T, B, 3 * H)
-    if bih_f is not None:
-        GI += bih_f
+    GI = _input_gates(x, wih_f, bih_f)
     GH = xp.empty_like(GI)
     RZ = xp.empty((T, B, 2 * H), dtype=x.dtype)
     N = xp.empty((T, B, H), dtype=x.dtype)

@@ -72,13 +72,6 @@ class StridedScatterBackward(Node):
         return g_base, g_src
 
 
-def strided_scatter(base, src, geom):
-    """A copy of tensor ``base`` whose region ``geom`` holds ``src`` (broadcast)."""
-    out = base.data.copy()
-    region(out, geom)[...] = src.data
-    return track(out, StridedScatterBackward, (base, src), (geom, src.data.dtype))
-
-
 def rederive(view, base):
     """A grad_fn that reads ``view`` out of ``base``'s current graph, or None."""
     geom = view_geometry(view.data, base.data)
@@ -89,16 +82,22 @@ def rederive(view, base):
 
 def inplace_on_view(view, name, compute, args, write):
     """Record ``compute(view, *args)`` written into ``view`` (a view of a base),
-    rewriting the base's graph; returns None when the view's memory cannot be
-    mapped (the caller then raises)."""
+    rewriting the base's graph; returns the view's geometry in the base, or
+    None when its memory cannot be mapped (the caller then raises; nothing
+    has changed)."""
     base = view._base
     geom = view_geometry(view.data, base.data)
     if geom is None:
         return None
-    old_base = Tensor._wrap(base.data.copy(), base.requires_grad)
+    # the old base is only a graph position (its data is never read in backward); the
+    # old view values are copied, as the op's backward may save them
+    old_base = Tensor._wrap(base.data, base.requires_grad)
     old_base.grad_fn = base.grad_fn
-    res = compute(strided_view(old_base, geom), *args)
-    new_base = strided_scatter(old_base, res, geom)
+    old_view = strided_view(old_base, geom)
+    old_view.data = old_view.data.copy()
+    res = compute(old_view, *args)
     write(view, name, res.data)
+    # the base now holds the old base with ``res`` in the view's region: one scatter node
+    new_base = track(base.data, StridedScatterBackward, (old_base, res), (geom, res.data.dtype))
     base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
-    return base
+    return geom

@@ -29,7 +29,6 @@ from .._tensor import Tensor
 from ..autograd.engine import run_backward
 from ..autograd.function import attach
 from ..autograd.grad_mode import GRAD_MODE, enable_grad, no_grad
-from ..autograd.multi import attach_multi
 from ..autograd.node import MultiOutputNode, Node, OutputRef
 
 
@@ -228,14 +227,10 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
         out_meta = tuple((o.data.shape, o.data.dtype) for o in tensor_outs)
         saved = (function, tuple(args), kwargs, rng, len(args), tuple(extra), reentrant, out_meta, xp)
         differentiable = [o.data.dtype.kind == 'f' for o in tensor_outs]
-        if len(tensor_outs) > 1:
-            node = attach_multi(tensor_outs, CheckpointMultiBackward, edges, saved, differentiable)
-        else:
-            attach(tensor_outs, CheckpointBackward, edges, saved, differentiable)
-            node = tensor_outs[0].grad_fn
+        node_cls = CheckpointMultiBackward if len(tensor_outs) > 1 else CheckpointBackward
+        node = attach(tensor_outs, node_cls, edges, saved, differentiable)
         # recomputation reads the inputs again: an in-place change to one before backward raises
-        if node is not None:
-            node.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
+        node.versions = [(a._vc, a._vc[0]) for a in args if isinstance(a, Tensor)]
     return cut[0] if single else tuple(cut)
 
 
