@@ -115,7 +115,7 @@ class TensorgradLib(Lib):
         return m
 
     def to_numpy(self, t):
-        arr = t.data
+        arr = t._data
         return arr if isinstance(arr, np.ndarray) else arr.get()
 
     def tensor(self, arr, requires_grad=False):

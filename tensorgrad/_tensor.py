@@ -37,7 +37,7 @@ class Tensor:
     their dtype unless ``dtype`` is given. Only floating tensors can require
     grad; for others ``requires_grad`` is ignored.
     """
-    __slots__ = ('data', 'requires_grad', 'grad', 'grad_fn', '_vc', '_base', '_hooks', 'name',
+    __slots__ = ('_data', 'requires_grad', 'grad', 'grad_fn', '_vc', '_base', '_hooks', 'name',
                  '__weakref__')
     # make ``ndarray <op> Tensor`` defer to the Tensor's reflected operator
     __array_priority__ = 1000.0
@@ -46,14 +46,14 @@ class Tensor:
         np_dtype = to_numpy_dtype(dtype)
         dev = to_device(device)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         if isinstance(data, _ndarray) or (backend._cupy is not None and isinstance(data, backend._cupy.ndarray)):
             arr = data if np_dtype is None or data.dtype == np_dtype else data.astype(np_dtype)
         else:
             arr = _from_python(data, np_dtype)
         if dev is not None:
             arr = backend.move(arr, dev)
-        self.data = arr
+        self._data = arr
         self.requires_grad = bool(requires_grad) and is_floating(arr.dtype)
         self.grad = None
         self.grad_fn = None
@@ -66,7 +66,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad=False):
         """Fast constructor around an existing array (no copy, no checks)."""
         t = _new(cls)
-        t.data = data
+        t._data = data
         t.requires_grad = requires_grad
         t.grad = None
         t.grad_fn = None
@@ -78,24 +78,39 @@ class Tensor:
 
     # ------------------------------------------------------------------ properties
     @property
+    def data(self):
+        """The values as a new tensor that shares this one's memory and has no
+        graph, as PyTorch's ``.data``: in-place changes through it are not
+        recorded and not seen by the version counter."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, backend.array_types()):
+            raise TypeError(f"data: assigned value must be a Tensor, got {type(value).__name__}")
+        self._data = value
+
+    @property
     def shape(self):
         """Shape of the tensor as a tuple of ints."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
         """Data type as a ``DTYPE`` member."""
-        return from_numpy_dtype(self.data.dtype)
+        return from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self):
         """Device as a ``DEVICE`` member."""
-        return DEVICE.CPU if type(self.data) is _ndarray else backend.device_of(self.data)
+        return DEVICE.CPU if type(self._data) is _ndarray else backend.device_of(self._data)
 
     @property
     def is_leaf(self):
@@ -110,12 +125,12 @@ class Tensor:
     @property
     def itemsize(self):
         """Size in bytes of one element."""
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def nbytes(self):
         """Total size in bytes."""
-        return self.data.nbytes
+        return self._data.nbytes
 
     @property
     def _version(self):
@@ -124,38 +139,38 @@ class Tensor:
 
     def numel(self):
         """Total number of elements in the tensor."""
-        return self.data.size
+        return self._data.size
 
     def size(self, dim=None):
         """Shape (or the size of dimension ``dim``), as PyTorch's ``size``."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[dim]
+            return self._data.shape
+        return self._data.shape[dim]
 
     def dim(self):
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     def element_size(self):
         """Size in bytes of one element."""
-        return self.data.itemsize
+        return self._data.itemsize
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     __hash__ = object.__hash__
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"bool value of a tensor with {self.data.size} elements is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"bool value of a tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -164,17 +179,17 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in 'iub' or self.data.size != 1:
+        if self._data.dtype.kind not in 'iub' or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __repr__(self):
-        body = np.array2string(backend.move(self.data, DEVICE.CPU), separator=', ', prefix='tensor(')
+        body = np.array2string(backend.move(self._data, DEVICE.CPU), separator=', ', prefix='tensor(')
         extras = []
         if self.device is not DEVICE.CPU:
             extras.append(f"device='{self.device.value}'")
-        if self.data.dtype not in (DEFAULT_FLOAT, np.dtype('int64'), np.dtype('bool')):
-            extras.append(f"dtype={self.data.dtype.name}")
+        if self._data.dtype not in (DEFAULT_FLOAT, np.dtype('int64'), np.dtype('bool')):
+            extras.append(f"dtype={self._data.dtype.name}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self.requires_grad:
@@ -200,16 +215,16 @@ class Tensor:
             raise RuntimeError("backward: tensor does not require grad and has no grad_fn "
                                "(create it with requires_grad=True or compute it from one that does)")
         if gradient is None:
-            xp = backend.array_module(self.data)
-            g = xp.ones(self.data.shape, dtype=self.data.dtype)
+            xp = backend.array_module(self._data)
+            g = xp.ones(self._data.shape, dtype=self._data.dtype)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else backend.move(
-                np.asarray(gradient, dtype=self.data.dtype), self.device)
-            if g.shape != self.data.shape:
+            g = gradient._data if isinstance(gradient, Tensor) else backend.move(
+                np.asarray(gradient, dtype=self._data.dtype), self.device)
+            if g.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient of shape {tuple(g.shape)} does not match "
-                                   f"tensor of shape {self.data.shape}")
-            if g.dtype != self.data.dtype:
-                g = g.astype(self.data.dtype)
+                                   f"tensor of shape {self._data.shape}")
+            if g.dtype != self._data.dtype:
+                g = g.astype(self._data.dtype)
         if inputs is not None:
             from .autograd import accumulate_into  # noqa: PLC0415 - rarely used
             accumulate_into((self,), (g,), inputs, bool(retain_graph))
@@ -241,7 +256,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this tensor's data, cut off from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._vc = self._vc
         t._base = self
         return t
@@ -256,8 +271,8 @@ class Tensor:
         """Set ``requires_grad`` in place (only leaves; only floating dtypes can require grad)."""
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use detach()")
-        if requires_grad and not is_floating(self.data.dtype):
-            raise RuntimeError(f"requires_grad_: only floating tensors can require grad, got {self.data.dtype}")
+        if requires_grad and not is_floating(self._data.dtype):
+            raise RuntimeError(f"requires_grad_: only floating tensors can require grad, got {self._data.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -270,14 +285,14 @@ class Tensor:
     # ------------------------------------------------------------------ conversions
     def numpy(self):
         """The data as a NumPy array (shared memory on cpu, a copy from cuda)."""
-        return backend.move(self.data, DEVICE.CPU)
+        return backend.move(self._data, DEVICE.CPU)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a Python scalar, "
-                             f"got shape {self.data.shape}")
-        return self.data.reshape(()).item() if type(self.data) is _ndarray else self.data.item()
+                             f"got shape {self._data.shape}")
+        return self._data.reshape(()).item() if type(self._data) is _ndarray else self._data.item()
 
     def tolist(self):
         """The data as (nested) Python lists, or a scalar for a 0-d tensor."""
@@ -285,7 +300,7 @@ class Tensor:
 
     def from_data(self, data):
         """A new tensor holding ``data`` with this tensor's dtype and device."""
-        return Tensor(data, dtype=self.data.dtype, device=self.device, requires_grad=False)
+        return Tensor(data, dtype=self._data.dtype, device=self.device, requires_grad=False)
 
     def to(self, *args, inplace=True, **kwargs):
         """Move to a device and/or cast to a dtype: ``to(device)``, ``to(dtype)``,
@@ -296,7 +311,7 @@ class Tensor:
             raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
-                device, dtype = a.device, a.data.dtype
+                device, dtype = a.device, a._data.dtype
             elif isinstance(a, DEVICE) or (isinstance(a, str) and a.split(':')[0] in ('cpu', 'cuda')):
                 device = a
             elif a is not None:
@@ -306,7 +321,7 @@ class Tensor:
             out = out._move(to_device(device), inplace)
         if dtype is not None:
             np_dtype = to_numpy_dtype(dtype)
-            if np_dtype != out.data.dtype:
+            if np_dtype != out._data.dtype:
                 from .ops.elementwise import cast  # noqa: PLC0415 - bound late to avoid a cycle
                 out = cast(out, np_dtype)
         return out
@@ -315,9 +330,9 @@ class Tensor:
         if self.device is device:
             return self
         if inplace:
-            self.data = backend.move(self.data, device)
+            self._data = backend.move(self._data, device)
             if self.grad is not None:
-                self.grad.data = backend.move(self.grad.data, device)
+                self.grad._data = backend.move(self.grad._data, device)
             return self
         from .ops.elementwise import to_device_op  # noqa: PLC0415
         return to_device_op(self, device)
@@ -334,10 +349,10 @@ class Tensor:
         if inplace:
             if self.grad_fn is not None:
                 raise RuntimeError("cast: an in-place cast of a non-leaf tensor would break the graph")
-            self.data = self.data.astype(np_dtype)
+            self._data = self._data.astype(np_dtype)
             self.requires_grad = self.requires_grad and is_floating(np_dtype)
             return self
-        if self.data.dtype == np_dtype:
+        if self._data.dtype == np_dtype:
             return self
         from .ops.elementwise import cast  # noqa: PLC0415
         return cast(self, np_dtype)
@@ -369,7 +384,7 @@ class Tensor:
     def type(self, dtype=None):
         """Without arguments the dtype's name; with a dtype, a cast to it."""
         if dtype is None:
-            return self.data.dtype.name
+            return self._data.dtype.name
         return self._cast(to_numpy_dtype(dtype), False)
 
     def astype(self, dtype):
@@ -377,7 +392,7 @@ class Tensor:
         return self._cast(to_numpy_dtype(dtype), False)
 
     def __getstate__(self):
-        return {'data': backend.move(self.data, DEVICE.CPU), 'requires_grad': self.requires_grad,
+        return {'data': backend.move(self._data, DEVICE.CPU), 'requires_grad': self.requires_grad,
                 'name': self.name}
 
     def __setstate__(self, state):
@@ -433,7 +448,7 @@ def _flat(data):
 
 def _strip_tensors(data):
     if isinstance(data, Tensor):
-        return backend.move(data.data, DEVICE.CPU)
+        return backend.move(data._data, DEVICE.CPU)
     if isinstance(data, (list, tuple)):
         return [_strip_tensors(d) for d in data]
     return data
@@ -452,7 +467,7 @@ def track(data, node_cls, inputs, saved=None, check=None, check_out=False):
     if data.__class__ is not _ndarray:
         data = _to_array(data)
     out = _new(Tensor)
-    out.data = data
+    out._data = data
     out.grad = None
     out._vc = [0]
     out._base = None
@@ -542,7 +557,7 @@ def retire_views(base, op, rederive=None):
             node = rederive(v, base) if rederive is not None else None
             if node is None:
                 node = _new(StaleViewBackward)
-                node.next, node.saved, node.versions, node.shape = (), op, None, v.data.shape
+                node.next, node.saved, node.versions, node.shape = (), op, None, v._data.shape
                 node.hooks = node.retained = None
                 v.grad_fn = node
             else:
@@ -555,8 +570,8 @@ def ensure_tensor(x, like):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (int, float, bool)):
-        return Tensor._wrap(np.asarray(x, dtype=_scalar_dtype(x, like.data.dtype)) if type(like.data) is _ndarray
-                            else backend.array_module(like.data).asarray(x, dtype=_scalar_dtype(x, like.data.dtype)))
+        return Tensor._wrap(np.asarray(x, dtype=_scalar_dtype(x, like._data.dtype)) if type(like._data) is _ndarray
+                            else backend.array_module(like._data).asarray(x, dtype=_scalar_dtype(x, like._data.dtype)))
     arr = x if isinstance(x, backend.array_types()) else _from_python(x, None)
     if backend.device_of(arr) is not like.device:
         arr = backend.move(arr, like.device)

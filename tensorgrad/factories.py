@@ -132,7 +132,7 @@ def randperm(n, dtype=None, device=None, requires_grad=False):
 
 def bernoulli(p, size=None, dtype=None, device=None, requires_grad=False):
     """Samples of 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
-    probs = p.data if isinstance(p, Tensor) else p
+    probs = p._data if isinstance(p, Tensor) else p
     if size is None:
         size = np.shape(probs) if not hasattr(probs, 'shape') else probs.shape
     size = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
@@ -149,7 +149,7 @@ def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=
 
 def _like(fn):
     def like(t, dtype=None, device=None, requires_grad=False):
-        return fn(*t.data.shape, dtype=dtype or t.data.dtype, device=device or t.device, requires_grad=requires_grad)
+        return fn(*t._data.shape, dtype=dtype or t._data.dtype, device=device or t.device, requires_grad=requires_grad)
     like.__name__ = fn.__name__ + '_like'
     like.__doc__ = f"``{fn.__name__}`` with the shape, dtype and device of ``t``."
     return like
@@ -164,7 +164,7 @@ randn_like = _like(randn)
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     """``full`` with the shape, dtype and device of ``t``."""
-    return full(t.data.shape, fill_value, dtype=dtype or t.data.dtype, device=device or t.device,
+    return full(t._data.shape, fill_value, dtype=dtype or t._data.dtype, device=device or t.device,
                 requires_grad=requires_grad)
 
 

@@ -33,7 +33,7 @@ class L2NormBackward(Node):
 
 
 def _l2(x, axes, keepdim):
-    xd = x.data if x.data.dtype.kind == 'f' else x.data.astype(np.float32)
+    xd = x._data if x._data.dtype.kind == 'f' else x._data.astype(np.float32)
     xp = backend.array_module(xd)
     out = xp.sqrt((xd * xd).sum(axis=axes, keepdims=keepdim))
     return track(out, L2NormBackward, (x,), (xd, out, axes, keepdim), check=(x,))
@@ -46,7 +46,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - 
         x = Tensor(x, requires_grad=False)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind != 'f':
+    elif x._data.dtype.kind != 'f':
         x = x.float()
     axes = normalize_dims('vector_norm', dim, x.ndim)
     if isinstance(ord, str):
@@ -153,7 +153,7 @@ class SvdValsBackward(Node):
 
 def svdvals(x):
     """Singular values of the last two dims, in descending order (differentiable)."""
-    xd = x.data
+    xd = x._data
     xp = backend.array_module(xd)
     u, s, vh = xp.linalg.svd(xd, full_matrices=False)
     return track(s, SvdValsBackward, (x,), (u, vh), check=(x,))

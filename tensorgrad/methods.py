@@ -59,7 +59,7 @@ def _bind():
         setattr(T, name, getattr(ops, name))
     T.subtract, T.multiply, T.divide, T.true_divide = ops.sub, ops.mul, ops.div, ops.div
     T.copy = ops.clone
-    T.T = property(lambda self: ops.permute(self, *reversed(range(self.data.ndim))),
+    T.T = property(lambda self: ops.permute(self, *reversed(range(self._data.ndim))),
                    doc="The tensor with its dimensions reversed.")
     T.mT = property(lambda self: ops.transpose(self, -2, -1), doc="Transpose of the last two dimensions.")
     T.cat = T.concat = _hybridmethod(ops.cat)

@@ -40,11 +40,11 @@ def _format_array(arr):
 
 
 def _tensor_label(t, title, show_data, show_grad):
-    cells = [f'<TD><B>{html.escape(title)}</B><BR/>{html.escape(str(tuple(t.shape)))} {t.data.dtype.name}</TD>']
+    cells = [f'<TD><B>{html.escape(title)}</B><BR/>{html.escape(str(tuple(t.shape)))} {t._data.dtype.name}</TD>']
     if show_data:
-        cells.append(f'<TD ALIGN="LEFT">data<BR/>{_format_array(t.data)}</TD>')
+        cells.append(f'<TD ALIGN="LEFT">data<BR/>{_format_array(t._data)}</TD>')
     if show_grad:
-        grad = 'None' if t.grad is None else _format_array(t.grad.data)
+        grad = 'None' if t.grad is None else _format_array(t.grad._data)
         cells.append(f'<TD ALIGN="LEFT">grad<BR/>{grad}</TD>')
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{"".join(cells)}</TR></TABLE>>'
 

@@ -71,7 +71,7 @@ class _Encoder:
         if isinstance(obj, Tensor):
             tid = self.tensor_ids.setdefault(id(obj), len(self.tensor_ids))
             self.keep.append(obj)
-            node = {'T': 'tensor', 'a': self.array(obj.data), 'rg': bool(obj.requires_grad),
+            node = {'T': 'tensor', 'a': self.array(obj._data), 'rg': bool(obj.requires_grad),
                     'dev': obj.device.value, 'id': tid}
             if obj.name is not None:
                 node['name'] = str(obj.name)

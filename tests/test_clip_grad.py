@@ -30,17 +30,17 @@ def _pair(scale=1.0, seed=0):
 @pytest.mark.parametrize('max_norm', [0.5, 1e3])
 def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     ours, theirs = _pair(scale=2.0)
-    before = [p.grad.data for p in ours]
+    before = [p.grad._data for p in ours]
     total = clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     ttotal = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
-    assert isinstance(total, tg.Tensor) and total.shape == () and total.data.dtype == np.float32
+    assert isinstance(total, tg.Tensor) and total.shape == () and total._data.dtype == np.float32
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-5)
     for p, tp in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5, atol=1e-7)
-        assert p.grad.data.dtype == np.float32
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+        assert p.grad._data.dtype == np.float32
     if max_norm == 0.5:  # clipped: new arrays, the old ones untouched
         for b, p in zip(before, ours):
-            assert b is not p.grad.data
+            assert b is not p.grad._data
 
 
 def test_clip_grad_norm_does_not_write_into_shared_gradients():
@@ -52,8 +52,8 @@ def test_clip_grad_norm_does_not_write_into_shared_gradients():
     total = clip_grad_norm_([a], 1.0)
     assert total.item() == pytest.approx(13.0)
     np.testing.assert_array_equal(g, [3.0, 4.0, 12.0])
-    np.testing.assert_allclose(np.linalg.norm(a.grad.data), 1.0, rtol=1e-5)
-    assert b.grad.data is g
+    np.testing.assert_allclose(np.linalg.norm(a.grad._data), 1.0, rtol=1e-5)
+    assert b.grad._data is g
 
 
 def test_clip_grad_norm_single_tensor_and_no_grads():
@@ -61,7 +61,7 @@ def test_clip_grad_norm_single_tensor_and_no_grads():
     total = clip_grad_norm_(ours[0], 0.1)
     ttotal = torch.nn.utils.clip_grad_norm_(theirs[0], 0.1)
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-6)
-    np.testing.assert_allclose(ours[0].grad.data, theirs[0].grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours[0].grad._data, theirs[0].grad.numpy(), rtol=1e-5)
     p = tg.Tensor(np.ones(2, np.float32), requires_grad=True)
     assert clip_grad_norm_([p], 1.0).item() == 0.0
 
@@ -69,7 +69,7 @@ def test_clip_grad_norm_single_tensor_and_no_grads():
 @pytest.mark.filterwarnings('ignore::RuntimeWarning')  # inf * 0 gives nan grads, as in PyTorch
 def test_clip_grad_norm_nonfinite():
     ours, _ = _pair()
-    ours[1].grad.data[0] = np.inf
+    ours[1].grad._data[0] = np.inf
     with pytest.raises(RuntimeError, match='non-finite'):
         clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
     total = clip_grad_norm_(ours, 1.0)
@@ -79,13 +79,13 @@ def test_clip_grad_norm_nonfinite():
 @pytest.mark.parametrize('clip_value', [0.1, 0.7, 5.0])
 def test_clip_grad_value_matches_torch(clip_value):
     ours, theirs = _pair(scale=1.5)
-    g0 = ours[0].grad.data
+    g0 = ours[0].grad._data
     g0_copy = g0.copy()
     clip_grad_value_(ours, clip_value)
     torch.nn.utils.clip_grad_value_(theirs, clip_value)
     for p, tp in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
-        assert p.grad.data.dtype == np.float32
+        np.testing.assert_array_equal(p.grad._data, tp.grad.numpy())
+        assert p.grad._data.dtype == np.float32
     np.testing.assert_array_equal(g0, g0_copy)  # original array not written
 
 
@@ -93,7 +93,7 @@ def test_parameters_to_vector_and_back():
     ours, theirs = _pair()
     vec = parameters_to_vector(ours)
     tvec = torch.nn.utils.parameters_to_vector(theirs)
-    np.testing.assert_array_equal(vec.data, tvec.detach().numpy())
+    np.testing.assert_array_equal(vec._data, tvec.detach().numpy())
     # differentiable, as in PyTorch
     up = np.random.default_rng(2).standard_normal(vec.shape).astype(np.float32)
     for p, tp in zip(ours, theirs):
@@ -101,14 +101,14 @@ def test_parameters_to_vector_and_back():
     vec.backward(tg.Tensor._wrap(up))
     tvec.backward(torch.tensor(up))
     for p, tp in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
+        np.testing.assert_array_equal(p.grad._data, tp.grad.numpy())
 
     new = np.arange(vec.shape[0], dtype=np.float32)
     versions = [p._version for p in ours]
     vector_to_parameters(tg.Tensor(new, requires_grad=False), ours)
     torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs)
     for p, tp, v in zip(ours, theirs, versions):
-        np.testing.assert_array_equal(p.data, tp.detach().numpy())
+        np.testing.assert_array_equal(p._data, tp.detach().numpy())
         assert p._version > v
     with pytest.raises(ValueError, match='elements'):
         vector_to_parameters(tg.Tensor(new[:-1], requires_grad=False), ours)

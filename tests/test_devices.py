@@ -95,10 +95,10 @@ def test_cuda_request_without_cuda_is_a_clear_error(make):
 @no_cuda_only
 def test_failed_module_move_leaves_module_unchanged():
     lin = nn.Linear(2, 3)
-    before = lin.weight.data
+    before = lin.weight._data
     with pytest.raises(RuntimeError, match='cuda'):
         lin.to('cuda')
-    assert lin.weight.data is before and lin.weight.device is tg.DEVICE.CPU
+    assert lin.weight._data is before and lin.weight.device is tg.DEVICE.CPU
 
 
 @no_cuda_only
@@ -121,7 +121,7 @@ def test_optimizer_state_lives_with_its_parameters():
             arrays = [v for v in opt.state[p].values() if not isinstance(v, (int, float))]
             assert arrays, opt_cls.__name__
             for v in arrays:
-                assert type(v) is type(p.data) and v.dtype == p.data.dtype, opt_cls.__name__
+                assert type(v) is type(p._data) and v.dtype == p._data.dtype, opt_cls.__name__
 
 
 def test_optimizer_load_state_dict_places_state_on_parameter_device():
@@ -136,7 +136,7 @@ def test_optimizer_load_state_dict_places_state_on_parameter_device():
     for p in model.parameters():
         for key in ('exp_avg', 'exp_avg_sq'):
             v = opt2.state[p][key]
-            assert type(v) is type(p.data)
+            assert type(v) is type(p._data)
             np.testing.assert_array_equal(v, opt.state[p][key])
             assert not np.shares_memory(v, opt.state[p][key])
 
@@ -173,8 +173,8 @@ def test_training_checkpoint_from_cuda_resumes_on_cpu(tmp_path, map_location):
     _train_step(model, opt, *_data())
     _train_step(resumed, resumed_opt, *_data())
     for a, b in zip(model.parameters(), resumed.parameters()):
-        assert isinstance(b.data, np.ndarray)
-        np.testing.assert_array_equal(a.data, b.data)
+        assert isinstance(b._data, np.ndarray)
+        np.testing.assert_array_equal(a._data, b._data)
 
 
 # ---------------------------------------------------------------------------- with a GPU
@@ -185,20 +185,20 @@ def test_tensor_round_trip_to_cuda_and_back():
     t.to('cuda')
     assert t.device is tg.DEVICE.CUDA
     t.to('cpu')
-    assert t.device is tg.DEVICE.CPU and isinstance(t.data, np.ndarray)
-    np.testing.assert_array_equal(t.data, a)
+    assert t.device is tg.DEVICE.CPU and isinstance(t._data, np.ndarray)
+    np.testing.assert_array_equal(t._data, a)
 
 
 @cuda_only
 def test_module_round_trip_to_cuda_and_back():
     model = _mlp()
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v._data.copy() for k, v in model.state_dict().items()}
     model.to('cuda')
     assert all(p.device is tg.DEVICE.CUDA for p in model.parameters())
     model.cpu()
     for k, v in model.state_dict().items():
-        assert isinstance(v.data, np.ndarray)
-        np.testing.assert_array_equal(v.data, before[k])
+        assert isinstance(v._data, np.ndarray)
+        np.testing.assert_array_equal(v._data, before[k])
 
 
 @cuda_only
@@ -213,10 +213,10 @@ def test_training_step_on_cuda_matches_cpu(opt_cls):
     for p in gpu_model.parameters():
         assert p.device is tg.DEVICE.CUDA
         for v in gpu_opt.state[p].values():
-            assert isinstance(v, (int, float)) or type(v) is type(p.data)
+            assert isinstance(v, (int, float)) or type(v) is type(p._data)
     gpu_model.cpu()
     for a, b in zip(cpu_model.parameters(), gpu_model.parameters()):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(a._data, b._data, rtol=1e-4, atol=1e-5)
 
 
 @cuda_only
@@ -228,7 +228,7 @@ def test_optimizer_state_follows_a_parameter_moved_after_steps():
     _train_step(model, opt, *_data('cuda'))
     for p in model.parameters():
         for key in ('exp_avg', 'exp_avg_sq'):
-            assert type(opt.state[p][key]) is type(p.data)
+            assert type(opt.state[p][key]) is type(p._data)
 
 
 @cuda_only
@@ -244,8 +244,8 @@ def test_save_on_cuda_load_on_cpu(tmp_path):
     cpu_opt = tg.optim.Adam(cpu_model.parameters())
     cpu_opt.load_state_dict(ckpt['opt'])
     for (name, p), q in zip(cpu_model.named_parameters(), model.parameters()):
-        assert isinstance(p.data, np.ndarray), name
-        np.testing.assert_array_equal(p.data, q.data.get())
+        assert isinstance(p._data, np.ndarray), name
+        np.testing.assert_array_equal(p._data, q._data.get())
         assert isinstance(cpu_opt.state[p]['exp_avg'], np.ndarray)
 
 

@@ -280,7 +280,7 @@ def test_returning_an_input_makes_an_alias():
 
     x = tg.tensor(rand(3), requires_grad=True)
     y = Ident.apply(x)
-    assert y is not x and x.grad_fn is None and np.shares_memory(y.data, x.data)
+    assert y is not x and x.grad_fn is None and np.shares_memory(y._data, x._data)
     y.backward(np.ones(3, np.float32))
     assert_close(x.grad, np.full(3, 3., np.float32))
 
@@ -297,7 +297,7 @@ def test_backward_may_return_arrays_and_keeps_dtype():
 
     x = tg.tensor(rand(3), requires_grad=True)
     Half.apply(x).backward(np.ones(3, np.float32))
-    assert x.grad.data.dtype == np.float32
+    assert x.grad._data.dtype == np.float32
     assert_close(x.grad, np.full(3, 0.5, np.float32))
 
 

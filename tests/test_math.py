@@ -61,14 +61,14 @@ def test_float32_stays_float32():
     x = tg.tensor(rand(4, low=0.5, high=2), requires_grad=True)
     for f in (tg.tan, tg.log2, tg.log10, tg.exp2, tg.cbrt, tg.rsqrt, tg.selu, tg.soft_sign, lambda t: tg.elu(t, 2.0)):
         y = f(x)
-        assert y.data.dtype == np.float32
+        assert y._data.dtype == np.float32
         y.backward(np.ones(4, np.float32))
-        assert x.grad.data.dtype == np.float32
+        assert x.grad._data.dtype == np.float32
         x.grad = None
 
 
 def test_square_of_int_stays_int():
-    assert tg.square(tg.tensor([1, 2, 3])).data.dtype == np.int64
+    assert tg.square(tg.tensor([1, 2, 3]))._data.dtype == np.int64
 
 
 @pytest.mark.parametrize('fn,tfn', [(tg.arctan2, torch.atan2), (tg.logaddexp, torch.logaddexp),

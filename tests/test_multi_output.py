@@ -24,7 +24,7 @@ class _SplitScaleBackward(MultiOutputNode):
 
 
 def _op(x, y, n=2):
-    xd, yd = x.data, y.data
+    xd, yd = x._data, y._data
     outs, node = track_multi((2 * xd[:n], xd[n:] * yd), _SplitScaleBackward, (x, y), (xd, yd, n), check=(x, y))
     return outs, node
 
@@ -41,16 +41,16 @@ def test_node_slots_and_gradients():
     for i, t in enumerate((a, b)):
         ref = t.grad_fn
         assert isinstance(ref, OutputRef) and isinstance(ref, Node)
-        assert ref.index == i and ref.next == (node,) and ref.shape == t.data.shape
+        assert ref.index == i and ref.next == (node,) and ref.shape == t._data.shape
         assert ref.saved is None and ref.versions is None and ref.hooks is None and ref.retained is None
         assert t.requires_grad
     ga = rng.standard_normal(2).astype(np.float32)
     gb = rng.standard_normal(3).astype(np.float32)
     b.retain_grad()
     tg.autograd.backward([a, b], [tg.tensor(ga, requires_grad=False), tg.tensor(gb, requires_grad=False)])
-    np.testing.assert_allclose(x.grad.data, np.concatenate([2 * ga, gb * 1.5]), rtol=1e-6)
-    np.testing.assert_allclose(y.grad.data, (gb * xd[2:]).sum(), rtol=1e-5)
-    np.testing.assert_allclose(b.grad.data, gb)
+    np.testing.assert_allclose(x.grad._data, np.concatenate([2 * ga, gb * 1.5]), rtol=1e-6)
+    np.testing.assert_allclose(y.grad._data, (gb * xd[2:]).sum(), rtol=1e-5)
+    np.testing.assert_allclose(b.grad._data, gb)
 
 
 def test_one_output_unused():
@@ -58,7 +58,7 @@ def test_one_output_unused():
     y = tg.tensor(np.float32(2.0), requires_grad=False)
     (a, _), _ = _op(x, y)
     a.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [2, 2, 0, 0])
+    np.testing.assert_allclose(x.grad._data, [2, 2, 0, 0])
 
 
 def test_no_node_without_grad():
@@ -83,5 +83,5 @@ def test_inplace_change_of_checked_input_raises():
 
 def test_output_check_detects_inplace_change():
     x = tg.tensor(np.ones(4, dtype=np.float32), requires_grad=True)
-    outs, node = track_multi((x.data * 2, x.data * 3), _SplitScaleBackward, (x, None), None, check_outs=(1,))
+    outs, node = track_multi((x._data * 2, x._data * 3), _SplitScaleBackward, (x, None), None, check_outs=(1,))
     assert node.versions == [(outs[1]._vc, 0)]

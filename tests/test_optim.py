@@ -64,7 +64,7 @@ def _set_grads(ours, theirs, grads):
 
 def _close(ours, theirs, rtol=1e-5, atol=1e-6):
     for p, tp in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(p._data, tp.detach().numpy(), rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize('case', CASES, ids=_ids)
@@ -80,7 +80,7 @@ def test_matches_torch(case):
         topt.step()
     _close(ours, theirs)
     for p in ours:
-        assert p.data.dtype == np.float32 and p.grad_fn is None and p.requires_grad
+        assert p._data.dtype == np.float32 and p.grad_fn is None and p.requires_grad
         for v in opt.state[p].values():
             if isinstance(v, np.ndarray):
                 assert v.dtype == np.float32
@@ -135,7 +135,7 @@ def test_zero_grad_semantics():
     opt.zero_grad(set_to_none=False)
     assert ours[0].grad is grad_obj
     for p in ours:
-        assert p.grad is not None and not p.grad.data.any()
+        assert p.grad is not None and not p.grad._data.any()
     opt.zero_grad()
     assert all(p.grad is None for p in ours)
     opt.step()  # no gradients: nothing happens, no error
@@ -183,7 +183,7 @@ def test_step_closure_and_no_graph():
             loss = opt.step(closure)
             tloss = topt.step(tclosure)
             assert loss.item() == pytest.approx(tloss.item(), rel=1e-6)
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(w._data, tw.detach().numpy(), rtol=1e-5, atol=1e-7)
     assert w.grad_fn is None
 
 
@@ -238,7 +238,7 @@ def test_state_dict_resume_matches_uninterrupted_run(case, tmp_path):
     tg.save(sd, tmp_path / 'opt.tgc')
     loaded = tg.load(tmp_path / 'opt.tgc')
 
-    b = [tg.Tensor(p.data.copy(), requires_grad=True) for p in a]
+    b = [tg.Tensor(p._data.copy(), requires_grad=True) for p in a]
     opt_b = getattr(optim, name)([{'params': b[:2]}, {'params': b[2:]}], **kwargs)
     opt_b.load_state_dict(loaded)
     assert opt_b.param_groups[1]['lr'] == 0.02
@@ -246,7 +246,7 @@ def test_state_dict_resume_matches_uninterrupted_run(case, tmp_path):
         _set_grads(b, None, g)
         opt_b.step()
     for p, q in zip(ref, b):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._data, q._data)
 
 
 def test_state_dict_layout_matches_torch():

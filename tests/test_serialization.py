@@ -40,7 +40,7 @@ def test_tensor_and_array_round_trip_bit_exact(dtype, shape, tmp_path):
     tg.save({'t': t, 'a': a}, path)
     out = tg.load(path)
     assert isinstance(out['t'], tg.Tensor) and isinstance(out['a'], np.ndarray)
-    _same_bits(out['t'].data, a)
+    _same_bits(out['t']._data, a)
     _same_bits(out['a'], a)
     assert out['t'].requires_grad == t.requires_grad
     assert out['t'].grad is None and out['t'].grad_fn is None
@@ -65,11 +65,11 @@ def test_nested_structures(tmp_path):
     tg.save(obj, tmp_path / 'nested')
     out = tg.load(tmp_path / 'nested')
     assert isinstance(out['model'], OrderedDict) and list(out['model']) == ['layer.weight', 'layer.bias']
-    np.testing.assert_array_equal(out['model']['layer.weight'].data, w.data)
+    np.testing.assert_array_equal(out['model']['layer.weight']._data, w._data)
     assert out['model']['layer.weight'].requires_grad and out['model']['layer.weight'].name == 'w'
     assert not out['model']['layer.bias'].requires_grad
     opt = out['optimizer']
-    assert opt['state'][0]['step'] == 3 and opt['state'][0]['exp_avg'].data.dtype == np.float64
+    assert opt['state'][0]['step'] == 3 and opt['state'][0]['exp_avg']._data.dtype == np.float64
     assert opt['param_groups'][0]['betas'] == (0.9, 0.999) and opt['param_groups'][0]['params'] == [0, 1]
     nums = out['numbers']
     assert nums[:4] == [0, -7, 2 ** 70, 1.5] and nums[4] == float('inf') and nums[5] == -float('inf')
@@ -91,7 +91,7 @@ def test_non_contiguous_and_fortran_arrays(tmp_path):
     out = tg.load(tmp_path / 'v')
     np.testing.assert_array_equal(out[0], a[:, ::2])
     np.testing.assert_array_equal(out[1], a)
-    np.testing.assert_array_equal(out[2].data, a.T)
+    np.testing.assert_array_equal(out[2]._data, a.T)
 
 
 def test_file_objects_and_pathlike(tmp_path):
@@ -99,13 +99,13 @@ def test_file_objects_and_pathlike(tmp_path):
     buf = io.BytesIO()
     tg.save({'t': t}, buf)
     buf.seek(0)
-    np.testing.assert_array_equal(tg.load(buf)['t'].data, t.data)
+    np.testing.assert_array_equal(tg.load(buf)['t']._data, t._data)
     tg.save(t, str(tmp_path / 'str_path'))
-    np.testing.assert_array_equal(tg.load(str(tmp_path / 'str_path')).data, t.data)
+    np.testing.assert_array_equal(tg.load(str(tmp_path / 'str_path'))._data, t._data)
     with open(tmp_path / 'fh', 'wb') as f:
         tg.save([t], f)
     with open(tmp_path / 'fh', 'rb') as f:
-        np.testing.assert_array_equal(tg.load(f)[0].data, t.data)
+        np.testing.assert_array_equal(tg.load(f)[0]._data, t._data)
 
 
 def test_unsupported_objects_raise_before_writing(tmp_path):
@@ -271,7 +271,7 @@ def test_cuda_tensors_load_on_cpu_with_warning(tmp_path, monkeypatch):
         with pytest.warns(UserWarning, match='CUDA is not available'):
             out = tg.load(path)
         assert out.device == tg.DEVICE.CPU
-        np.testing.assert_array_equal(out.data, t.data)
+        np.testing.assert_array_equal(out._data, t._data)
         assert tg.load(path, map_location='cpu').device == tg.DEVICE.CPU
         with pytest.raises(RuntimeError, match='CUDA is not available'):
             tg.load(path, map_location='cuda')

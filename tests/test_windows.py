@@ -62,7 +62,7 @@ def test_pad_errors():
 
 def test_pad_keeps_float32_and_no_graph_under_no_grad():
     x = tg.tensor(rand(2, 3), requires_grad=True)
-    assert tg.pad(x, (1, 1), mode='reflect').data.dtype == np.float32
+    assert tg.pad(x, (1, 1), mode='reflect')._data.dtype == np.float32
     with tg.no_grad():
         assert tg.pad(x, (1, 1)).grad_fn is None
 
@@ -76,7 +76,7 @@ def test_sliding_window_view_matches_numpy(shape, window, axis):
     w = tg.sliding_window_view(t, window, axis)
     ref = np.lib.stride_tricks.sliding_window_view(x, window, axis)
     np.testing.assert_array_equal(w.numpy(), ref)
-    assert np.shares_memory(w.data, t.data) and w._vc is t._vc
+    assert np.shares_memory(w._data, t._data) and w._vc is t._vc
     # gradient: each input element receives the sum of upstream grads of every window holding it
     g = rand(*ref.shape)
     w.backward(g)

@@ -26,13 +26,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not out.requires_grad:
             raise RuntimeError("grad: an output does not require grad")
         if g is None:
-            xp = backend.array_module(out.data)
-            seeds.append(xp.ones(out.data.shape, dtype=out.data.dtype))
+            xp = backend.array_module(out._data)
+            seeds.append(xp.ones(out._data.shape, dtype=out._data.dtype))
         else:
-            gd = g.data if isinstance(g, Tensor) else backend.move(np.asarray(g, dtype=out.data.dtype), out.device)
-            if gd.shape != out.data.shape:
+            gd = g._data if isinstance(g, Tensor) else backend.move(np.asarray(g, dtype=out._data.dtype), out.device)
+            if gd.shape != out._data.shape:
                 raise RuntimeError(f"grad: grad_output of shape {gd.shape} does not match output of shape "
-                                   f"{out.data.shape}")
+                                   f"{out._data.shape}")
             seeds.append(gd)
     keys = []
     for t in inputs:
@@ -58,8 +58,8 @@ def backward(tensors, grad_tensors=None, retain_graph=False):
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
-    seeds = [backend.array_module(t.data).ones(t.data.shape, dtype=t.data.dtype) if g is None
-             else (g.data if isinstance(g, Tensor) else g) for t, g in zip(tensors, grad_tensors)]
+    seeds = [backend.array_module(t._data).ones(t._data.shape, dtype=t._data.dtype) if g is None
+             else (g._data if isinstance(g, Tensor) else g) for t, g in zip(tensors, grad_tensors)]
     run_backward(tensors, seeds, retain_graph=retain_graph)
 
 
@@ -76,4 +76,4 @@ def accumulate_into(roots, seeds, inputs, retain_graph):
     for t, k in zip(inputs, keys):
         g = capture[k]
         if g is not None:
-            t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad.data + g)
+            t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)

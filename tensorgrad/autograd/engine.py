@@ -132,7 +132,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 given.add(id(grad))
                 item.grad = Tensor._wrap(grad)
             else:
-                item.grad.data = item.grad.data + grad
+                item.grad._data = item.grad._data + grad
             continue
         node = item
         if node.hooks:
@@ -140,7 +140,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         if node.retained is not None:
             t = node.retained()
             if t is not None:
-                t.grad = Tensor._wrap(grad.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad)
+                t.grad = Tensor._wrap(grad.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad)
         if capture is not None and node in capture:
             capture[node] = grad
         if isinstance(node, OutputRef):
@@ -160,7 +160,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 continue
             if g.__class__ is not _ndarray and isinstance(g, np.generic):
                 g = np.asarray(g)  # NumPy turns 0-d results into scalars
-            shape = edge.shape if isinstance(edge, Node) else edge.data.shape
+            shape = edge.shape if isinstance(edge, Node) else edge._data.shape
             if g.shape != shape:
                 g = unbroadcast(g, shape)
             _merge(buffers, owned, edge, g)
@@ -172,7 +172,7 @@ def _run_hooks(hooks, grad, tensor_cls):
         out = hook(tensor_cls._wrap(grad))
         if out is not None:
             if isinstance(out, tensor_cls):
-                out = out.data
+                out = out._data
             elif not hasattr(out, 'shape'):
                 out = np.asarray(out, dtype=grad.dtype)
             if out.dtype != grad.dtype:  # a hook must not change the gradient's dtype

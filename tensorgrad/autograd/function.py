@@ -111,7 +111,7 @@ class _FunctionNodeMixin:
                 out.append(None)
                 continue
             shape, dtype = meta
-            rd = r.data if isinstance(r, Tensor) else xp.asarray(r)
+            rd = r._data if isinstance(r, Tensor) else xp.asarray(r)
             if rd.shape != shape:
                 try:
                     ok = np.broadcast_shapes(shape, rd.shape) == rd.shape
@@ -149,7 +149,7 @@ def attach(outputs, node_cls, next_edges, saved, differentiable):
     ``differentiable[i]`` False leaves output i outside the graph."""
     if len(outputs) > 1:
         return attach_multi(outputs, node_cls, next_edges, saved, differentiable)
-    node = init_node(_new(node_cls), next_edges, saved, outputs[0].data.shape)
+    node = init_node(_new(node_cls), next_edges, saved, outputs[0]._data.shape)
     if differentiable[0]:
         outputs[0].grad_fn = node
         outputs[0].requires_grad = True
@@ -200,7 +200,7 @@ class Function:
             ctx = cls(*args)
             ctx.non_differentiable = set()
             with no_grad():
-                result = ctx.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+                result = ctx.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
             if isinstance(result, backend.array_types() + (np.generic,)):
                 result = backend.array_module(result).asarray(result)
         single = not isinstance(result, (tuple, list))
@@ -209,7 +209,7 @@ class Function:
         for i, o in enumerate(outs):
             if isinstance(o, Tensor):
                 if id(o) in inputs_by_id:  # an input returned as is: an alias the graph may own
-                    alias = Tensor._wrap(o.data)
+                    alias = Tensor._wrap(o._data)
                     alias._vc, alias._base = o._vc, o._base or o
                     if id(o) in ctx.non_differentiable:
                         ctx.non_differentiable.add(id(alias))
@@ -219,12 +219,12 @@ class Function:
         record = GRAD_MODE.enabled and any(needs)
         tensor_outs = [o for o in outs if isinstance(o, Tensor)]
         if record and tensor_outs:
-            differentiable = [o.data.dtype.kind == 'f' and id(o) not in ctx.non_differentiable
+            differentiable = [o._data.dtype.kind == 'f' and id(o) not in ctx.non_differentiable
                               for o in tensor_outs]
             if any(differentiable):
-                xp = backend.array_module(tensor_outs[0].data)
-                in_meta = tuple((a.data.shape, a.data.dtype) if isinstance(a, Tensor) else None for a in args)
-                out_meta = tuple((o.data.shape, o.data.dtype) for o in tensor_outs)
+                xp = backend.array_module(tensor_outs[0]._data)
+                in_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
+                out_meta = tuple((o._data.shape, o._data.dtype) for o in tensor_outs)
                 edges = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None
                               for a in args)
                 node_cls = _node_class(cls, len(tensor_outs) > 1)

@@ -28,12 +28,12 @@ def attach_multi(outputs, node_cls, next_edges, saved, differentiable=None):
     ``differentiable[i]`` False leaves output i outside the graph."""
     node = init_node(_new(node_cls), next_edges, saved, None)
     node.n_outputs = len(outputs)
-    node.output_shapes = tuple(o.data.shape for o in outputs)
-    node.output_dtypes = tuple(o.data.dtype for o in outputs)
+    node.output_shapes = tuple(o._data.shape for o in outputs)
+    node.output_dtypes = tuple(o._data.dtype for o in outputs)
     for i, o in enumerate(outputs):
         if differentiable is not None and not differentiable[i]:
             continue
-        ref = init_node(_new(OutputRef), (node,), None, o.data.shape)
+        ref = init_node(_new(OutputRef), (node,), None, o._data.shape)
         ref.index = i
         o.grad_fn = ref
         o.requires_grad = True

@@ -33,7 +33,7 @@ def pointwise(name, forward, grad, saves='x'):
     def op(x, *params):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
-        xd = x.data
+        xd = x._data
         if xd.dtype.kind != 'f':
             xd = xd.astype(DEFAULT_FLOAT)
         xp = np if xd.__class__ is _ndarray else backend.array_module(xd)
@@ -175,7 +175,7 @@ class BinaryCrossEntropyBackward(Node):
 
 def binary_cross_entropy_pointwise(x, t):
     """Elementwise ``-(t log x + (1 - t) log(1 - x))`` with logs clamped at -100 (PyTorch's rule)."""
-    xd, td = x.data, t.data
+    xd, td = x._data, t._data
     xp = backend.array_module(xd)
     with np.errstate(divide='ignore', invalid='ignore'):
         out = -(td * xp.maximum(xp.log(xd), -100) + (1 - td) * xp.maximum(xp.log1p(-xd), -100))
@@ -202,9 +202,9 @@ class BCEWithLogitsBackward(Node):
 
 def bce_with_logits_pointwise(x, t, pos_weight=None):
     """Elementwise ``-[pw t log s(x) + (1 - t) log(1 - s(x))]``, computed stably from logits."""
-    xd, td = x.data, t.data
+    xd, td = x._data, t._data
     xp = backend.array_module(xd)
-    pw = None if pos_weight is None else (pos_weight.data if isinstance(pos_weight, Tensor)
+    pw = None if pos_weight is None else (pos_weight._data if isinstance(pos_weight, Tensor)
                                            else xp.asarray(pos_weight, dtype=xd.dtype))
     sp = _softplus_raw(xp, -xd)
     out = (1 - td) * xd + (sp if pw is None else (1 + (pw - 1) * td) * sp)

@@ -244,7 +244,7 @@ class PReLU(Module):
 
     def reset_parameters(self):
         """Set every slope back to ``init``."""
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, input):
         return F.prelu(input, self.weight)

@@ -76,18 +76,18 @@ class MultiheadAttention(Module):
         for name, t, d in (('query', q, self.embed_dim), ('key', k, self.kdim), ('value', v, self.vdim)):
             if not isinstance(t, Tensor):
                 raise TypeError(f"{_OP}: {name} must be a Tensor, got {type(t).__name__}")
-            if t.data.ndim != 3:
-                raise ValueError(f"{_OP}: expected a 3-D {name} (batch, seq, {d}), got shape {tuple(t.data.shape)}")
-            if t.data.shape[-1] != d:
-                raise ValueError(f"{_OP}: expected {name} with last dimension {d}, got shape {tuple(t.data.shape)}")
+            if t._data.ndim != 3:
+                raise ValueError(f"{_OP}: expected a 3-D {name} (batch, seq, {d}), got shape {tuple(t._data.shape)}")
+            if t._data.shape[-1] != d:
+                raise ValueError(f"{_OP}: expected {name} with last dimension {d}, got shape {tuple(t._data.shape)}")
             w = self.q_weight
-            if t.data.dtype != w.data.dtype or t.device is not w.device:
-                raise TypeError(f"{_OP}: {name} ({t.data.dtype}, {t.device.value}) does not match the parameters "
-                                f"({w.data.dtype}, {w.device.value})")
+            if t._data.dtype != w._data.dtype or t.device is not w.device:
+                raise TypeError(f"{_OP}: {name} ({t._data.dtype}, {t.device.value}) does not match the parameters "
+                                f"({w._data.dtype}, {w.device.value})")
         bq = 0 if self.batch_first else 1
-        if q.data.shape[bq] != k.data.shape[bq] or k.data.shape[:2] != v.data.shape[:2]:
-            raise ValueError(f"{_OP}: query {tuple(q.data.shape)}, key {tuple(k.data.shape)} and value "
-                             f"{tuple(v.data.shape)} must share the batch size, key and value the length")
+        if q._data.shape[bq] != k._data.shape[bq] or k._data.shape[:2] != v._data.shape[:2]:
+            raise ValueError(f"{_OP}: query {tuple(q._data.shape)}, key {tuple(k._data.shape)} and value "
+                             f"{tuple(v._data.shape)} must share the batch size, key and value the length")
 
     def _mask(self, attn_mask, key_padding_mask, B, Tq, Tk, like):
         """One mask for the (B, heads, T_q, T_k) scores: bool (True = attend) or an
@@ -96,7 +96,7 @@ class MultiheadAttention(Module):
         dt = like.dtype
         masks = []
         if attn_mask is not None:
-            m = attn_mask.data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
+            m = attn_mask._data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
             shape = tuple(m.shape)
             if shape == (Tq, Tk):
                 pass
@@ -109,7 +109,7 @@ class MultiheadAttention(Module):
                                  f"for query length {Tq}, key length {Tk} and batch {B}")
             masks.append(m)
         if key_padding_mask is not None:
-            m = key_padding_mask.data if isinstance(key_padding_mask, Tensor) else xp.asarray(key_padding_mask)
+            m = key_padding_mask._data if isinstance(key_padding_mask, Tensor) else xp.asarray(key_padding_mask)
             if tuple(m.shape) != (B, Tk):
                 raise ValueError(f"{_OP}: key_padding_mask of shape {tuple(m.shape)} must be ({B}, {Tk})")
             masks.append(m[:, None, None, :])
@@ -145,11 +145,11 @@ class MultiheadAttention(Module):
         self._check_inputs(query, key, value)
         if not self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        B, Tq, _ = query.data.shape
-        Tk = key.data.shape[1]
-        mask = self._mask(attn_mask, key_padding_mask, B, Tq, Tk, query.data)
+        B, Tq, _ = query._data.shape
+        Tk = key._data.shape[1]
+        mask = self._mask(attn_mask, key_padding_mask, B, Tq, Tk, query._data)
         if mask is None and is_causal:
-            xp = backend.array_module(query.data)
+            xp = backend.array_module(query._data)
             mask = xp.tril(xp.ones((Tq, Tk), dtype=bool))
         q = self._heads(linear(query, self.q_weight, self.q_bias), B, Tq)
         k = self._heads(linear(key, self.k_weight, self.k_bias), B, Tk)
@@ -205,9 +205,9 @@ class MultiheadAttention(Module):
             pairs += [(self.q_bias, b[:E]), (self.k_bias, b[E:2 * E]), (self.v_bias, b[2 * E:]),
                       (self.o_bias, torch_module.out_proj.bias)]
         for mine, theirs in pairs:  # validate every shape before copying anything
-            if tuple(theirs.shape) != tuple(mine.data.shape):
+            if tuple(theirs.shape) != tuple(mine._data.shape):
                 raise ValueError(f"{_OP}.init_from_torch: torch tensor of shape {tuple(theirs.shape)} does not "
-                                 f"match {tuple(mine.data.shape)}")
+                                 f"match {tuple(mine._data.shape)}")
         for mine, theirs in pairs:
             copy_from_torch(mine, theirs, _OP)
         self.dropout = float(torch_module.dropout)

@@ -33,13 +33,13 @@ class Embedding(Module):
         """Re-draw the table from N(0, 1) and zero the padding row."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding a 2D tensor/array ``embeddings`` (frozen unless ``freeze=False``)."""
-        data = embeddings.data if hasattr(embeddings, 'data') and isinstance(
-            embeddings.data, backend.array_types()) else np.asarray(embeddings, dtype=np.float32)
+        data = embeddings._data if hasattr(embeddings, 'data') and isinstance(
+            embeddings._data, backend.array_types()) else np.asarray(embeddings, dtype=np.float32)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2D, got shape {tuple(data.shape)}")
         m = cls(data.shape[0], data.shape[1], padding_idx=padding_idx, _weight=data.copy())

@@ -56,10 +56,10 @@ def _pair_check(op, input, target):
 def _float_target(target, like):
     """``target`` as a float tensor of ``like``'s dtype (a constant when it needs no grad)."""
     if not isinstance(target, Tensor):
-        target = Tensor(target, dtype=like.data.dtype, device=like.device, requires_grad=False)
-    if target.data.dtype != like.data.dtype:
-        target = target.to(like.data.dtype) if target.requires_grad else \
-            Tensor._wrap(target.data.astype(like.data.dtype))
+        target = Tensor(target, dtype=like._data.dtype, device=like.device, requires_grad=False)
+    if target._data.dtype != like._data.dtype:
+        target = target.to(like._data.dtype) if target.requires_grad else \
+            Tensor._wrap(target._data.astype(like._data.dtype))
     return target
 
 
@@ -165,9 +165,9 @@ def glu(input, dim=-1):
 def prelu(input, weight):
     """``x`` for ``x > 0`` else ``weight * x``; ``weight`` has 1 entry or one per channel (dim 1)."""
     w = weight
-    if weight.data.size > 1:
-        if input.ndim < 2 or input.shape[1] != weight.data.size:
-            raise ValueError(f"prelu: weight of {weight.data.size} entries needs input with that many channels "
+    if weight._data.size > 1:
+        if input.ndim < 2 or input.shape[1] != weight._data.size:
+            raise ValueError(f"prelu: weight of {weight._data.size} entries needs input with that many channels "
                              f"in dim 1, got shape {tuple(input.shape)}")
         w = weight.reshape(1, -1, *([1] * (input.ndim - 2)))
     return _ops.where(input > 0, input, w * input)
@@ -267,7 +267,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0):
 def binary_cross_entropy(input, target, weight=None, reduction='mean'):
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``input``; logs are clamped at -100."""
     _pair_check('binary_cross_entropy', input, target)
-    xd = input.data
+    xd = input._data
     xp = backend.array_module(xd)
     if bool(xp.any((xd < 0) | (xd > 1))):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
@@ -322,8 +322,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction='me
         raise ValueError(f"multi_margin_loss: expected input (N, C) and target (N,), got "
                          f"{tuple(input.shape)} and {tuple(target.shape)}")
     n, c = input.shape
-    td = target.data.astype(np.int64, copy=False)
-    xp = backend.array_module(input.data)
+    td = target._data.astype(np.int64, copy=False)
+    xp = backend.array_module(input._data)
     if n and (int(td.min()) < 0 or int(td.max()) >= c):
         raise IndexError(f"multi_margin_loss: target out of range [0, {c})")
     idx = Tensor._wrap(td.reshape(n, 1))
@@ -331,10 +331,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction='me
     z = _ops.relu((margin - x_y) + input)
     if p == 2:
         z = z * z
-    keep = xp.ones((n, c), dtype=input.data.dtype)
+    keep = xp.ones((n, c), dtype=input._data.dtype)
     keep[xp.arange(n), td] = 0
     if weight is not None:
-        wd = weight.data if isinstance(weight, Tensor) else xp.asarray(weight, dtype=input.data.dtype)
+        wd = weight._data if isinstance(weight, Tensor) else xp.asarray(weight, dtype=input._data.dtype)
         keep = keep * wd[td][:, None]
     loss = (z * Tensor._wrap(keep)).sum(1) / c
     if squeeze and reduction == 'none':
@@ -349,7 +349,7 @@ def kl_div(input, target, reduction='mean', log_target=False):
     if log_target:
         loss = _ops.exp(target) * (target - input)
     else:
-        td = target.data
+        td = target._data
         xp = backend.array_module(td)
         pos = td > 0
         safe = Tensor._wrap(xp.where(pos, td, 1).astype(td.dtype, copy=False))
@@ -363,7 +363,7 @@ def kl_div(input, target, reduction='mean', log_target=False):
 # ---------------------------------------------------------------------- misc
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding: a new last dimension of size ``num_classes`` (inferred as max + 1 when -1)."""
-    td = tensor.data
+    td = tensor._data
     if td.dtype.kind not in 'iu':
         raise TypeError(f"one_hot: expected an integer tensor, got {td.dtype}")
     xp = backend.array_module(td)

@@ -21,7 +21,7 @@ __all__ = [
 
 def _fill(tensor, arr):
     """Write the NumPy array ``arr`` into ``tensor`` in place (device and dtype kept)."""
-    data = tensor.data
+    data = tensor._data
     data[...] = backend.move(np.asarray(arr).astype(data.dtype, copy=False), tensor.device)
     tensor._vc[0] += 1
     return tensor
@@ -95,7 +95,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 def constant_(tensor, val):
     """Fill with the constant ``val``."""
-    tensor.data[...] = val
+    tensor._data[...] = val
     tensor._vc[0] += 1
     return tensor
 
@@ -171,10 +171,10 @@ def orthogonal_(tensor, gain=1, generator=None):
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {tuple(tensor.shape)}")
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     rng = generator or _rng()
     flat = rng.normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:

@@ -26,19 +26,19 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         Tensor.__init__(self, data, requires_grad=requires_grad)
 
     def __repr__(self):
         return 'Parameter containing:\n' + Tensor.__repr__(self)
 
     def __reduce_ex__(self, proto):
-        return (_rebuild_parameter, (backend.move(self.data, DEVICE.CPU), self.requires_grad))
+        return (_rebuild_parameter, (backend.move(self._data, DEVICE.CPU), self.requires_grad))
 
     def __deepcopy__(self, memo):
-        p = Parameter(self.data.copy(), self.requires_grad)
+        p = Parameter(self._data.copy(), self.requires_grad)
         if self.grad is not None:
-            p.grad = Tensor._wrap(self.grad.data.copy())
+            p.grad = Tensor._wrap(self.grad._data.copy())
         memo[id(self)] = p
         return p
 
@@ -325,7 +325,7 @@ class Module:
 
     def num_parameters(self, recurse=True):
         """Total number of elements over all parameters."""
-        return sum(p.data.size for p in self.parameters(recurse))
+        return sum(p._data.size for p in self.parameters(recurse))
 
     # ------------------------------------------------------------------ modes
     def train(self, mode=True):
@@ -356,7 +356,7 @@ class Module:
             else:
                 p.grad.grad_fn = None
                 p.grad.requires_grad = False
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn):
         """Call ``fn`` on every sub-module (children first) and then on self; returns self."""
@@ -389,7 +389,7 @@ class Module:
             raise TypeError(f"Module.to: unexpected arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
-                device, dtype = a.device, a.data.dtype
+                device, dtype = a.device, a._data.dtype
             elif isinstance(a, DEVICE) or (isinstance(a, str) and a.split(':')[0] in ('cpu', 'cuda')) \
                     or type(a).__name__ == 'device':
                 device = a
@@ -403,12 +403,12 @@ class Module:
             backend.cupy()  # raise a clear error before touching anything
 
         def move(t):
-            arr = t.data
+            arr = t._data
             if np_dtype is not None and is_floating(arr.dtype) and arr.dtype != np_dtype:
                 arr = arr.astype(np_dtype)
             if dev is not None:
                 arr = backend.move(arr, dev)
-            t.data = arr
+            t._data = arr
         return self._apply_tensors(move)
 
     def cpu(self):
@@ -470,9 +470,9 @@ class Module:
             arr = _as_array(state_dict[key])
             if arr is None:
                 errors.append(f'value for "{key}" has unsupported type {type(state_dict[key]).__name__}')
-            elif tuple(arr.shape) != tuple(t.data.shape):
+            elif tuple(arr.shape) != tuple(t._data.shape):
                 errors.append(f'size mismatch for {key}: copying a param with shape {tuple(arr.shape)} from '
-                              f'checkpoint, the shape in current model is {tuple(t.data.shape)}.')
+                              f'checkpoint, the shape in current model is {tuple(t._data.shape)}.')
             else:
                 plan.append((t, arr))
         if strict:
@@ -537,7 +537,7 @@ class Module:
 def _as_array(value):
     """The array inside a state_dict value (Tensor, NumPy/CuPy array, torch tensor), or None."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, backend.array_types()):
         return value
     if hasattr(value, 'detach') and hasattr(value, 'numpy'):  # a torch tensor
@@ -551,9 +551,9 @@ def _copy_into(t, arr, assign=False):
     """Write ``arr`` into tensor ``t`` in place (keeping ``t``'s device and dtype)."""
     arr = backend.move(arr, t.device)
     if assign:
-        t.data = arr.astype(t.data.dtype, copy=True)
+        t._data = arr.astype(t._data.dtype, copy=True)
     else:
-        t.data[...] = arr.astype(t.data.dtype, copy=False)
+        t._data[...] = arr.astype(t._data.dtype, copy=False)
     t._vc[0] += 1
 
 
@@ -563,8 +563,8 @@ def copy_from_torch(t, src, what='tensor'):
     arr = _as_array(src)
     if arr is None:
         raise TypeError(f"init_from_torch: {what}: unsupported source {type(src).__name__}")
-    if tuple(arr.shape) != tuple(t.data.shape):
+    if tuple(arr.shape) != tuple(t._data.shape):
         raise ValueError(f"init_from_torch: {what}: shape {tuple(arr.shape)} of the torch tensor does not "
-                         f"match {tuple(t.data.shape)}")
+                         f"match {tuple(t._data.shape)}")
     with no_grad():
         _copy_into(t, arr)

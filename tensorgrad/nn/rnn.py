@@ -26,8 +26,8 @@ def _uniform_(params, hidden_size):
     k = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     rng = generator()
     for p in params:
-        arr = rng.uniform(-k, k, size=p.data.shape).astype(p.data.dtype)
-        p.data[...] = backend.move(arr, p.device)
+        arr = rng.uniform(-k, k, size=p._data.shape).astype(p._data.dtype)
+        p._data[...] = backend.move(arr, p.device)
         p._vc[0] += 1
 
 
@@ -116,11 +116,11 @@ class RNNBase(Module):
         op = self._get_name()
         if not isinstance(state, Tensor):
             raise TypeError(f"{op}: {what} must be a Tensor, got {type(state).__name__}")
-        if tuple(state.data.shape) != expected:
-            raise ValueError(f"{op}: expected {what} of shape {expected}, got {tuple(state.data.shape)}")
-        if state.data.dtype != x.data.dtype or state.device is not x.device:
-            raise TypeError(f"{op}: {what} ({state.data.dtype}, {state.device.value}) must match the "
-                            f"input ({x.data.dtype}, {x.device.value})")
+        if tuple(state._data.shape) != expected:
+            raise ValueError(f"{op}: expected {what} of shape {expected}, got {tuple(state._data.shape)}")
+        if state._data.dtype != x._data.dtype or state.device is not x.device:
+            raise TypeError(f"{op}: {what} ({state._data.dtype}, {state.device.value}) must match the "
+                            f"input ({x._data.dtype}, {x.device.value})")
 
     def forward(self, input, hx=None):
         """Run the stacked recurrent layers over ``input`` ((T, B, I), (B, T, I) with
@@ -131,18 +131,18 @@ class RNNBase(Module):
         op = self._get_name()
         if not isinstance(input, Tensor):
             raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-        shape = tuple(input.data.shape)
+        shape = tuple(input._data.shape)
         if len(shape) not in (2, 3):
             raise ValueError(f"{op}: expected input of 2 (unbatched) or 3 dimensions, got shape {shape}")
         if shape[-1] != self.input_size:
             raise ValueError(f"{op}: expected input with last dimension input_size={self.input_size}, "
                              f"got shape {shape}")
-        if input.data.dtype.kind != 'f':
-            raise TypeError(f"{op}: expected a floating input, got {input.data.dtype}")
+        if input._data.dtype.kind != 'f':
+            raise TypeError(f"{op}: expected a floating input, got {input._data.dtype}")
         w0 = self.weight_ih_l0
-        if input.data.dtype != w0.data.dtype or input.device is not w0.device:
-            raise TypeError(f"{op}: input ({input.data.dtype}, {input.device.value}) does not match the "
-                            f"parameters ({w0.data.dtype}, {w0.device.value})")
+        if input._data.dtype != w0._data.dtype or input.device is not w0.device:
+            raise TypeError(f"{op}: input ({input._data.dtype}, {input.device.value}) does not match the "
+                            f"parameters ({w0._data.dtype}, {w0.device.value})")
         batched = len(shape) == 3
         if not batched:
             x = input.unsqueeze(1)
@@ -150,7 +150,7 @@ class RNNBase(Module):
             x = input.transpose(0, 1)
         else:
             x = input
-        T, B = x.data.shape[:2]
+        T, B = x._data.shape[:2]
         if T == 0:
             raise ValueError(f"{op}: expected a non-empty sequence, got input of shape {shape}")
         dirs = 2 if self.bidirectional else 1
@@ -299,17 +299,17 @@ class RNNCellBase(Module):
         op = self._get_name()
         if not isinstance(input, Tensor):
             raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-        shape = tuple(input.data.shape)
+        shape = tuple(input._data.shape)
         if len(shape) not in (1, 2) or shape[-1] != self.input_size:
             raise ValueError(f"{op}: expected input of shape (B, {self.input_size}) or ({self.input_size},), "
                              f"got {shape}")
         w = self.weight_ih
-        if input.data.dtype != w.data.dtype or input.device is not w.device:
-            raise TypeError(f"{op}: input ({input.data.dtype}, {input.device.value}) does not match the "
-                            f"parameters ({w.data.dtype}, {w.device.value})")
+        if input._data.dtype != w._data.dtype or input.device is not w.device:
+            raise TypeError(f"{op}: input ({input._data.dtype}, {input.device.value}) does not match the "
+                            f"parameters ({w._data.dtype}, {w.device.value})")
         batched = len(shape) == 2
         x = input if batched else input.unsqueeze(0)
-        expected = (x.data.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        expected = (x._data.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         states = []
         for i, s in enumerate(hx):
             if s is None:
@@ -318,10 +318,10 @@ class RNNCellBase(Module):
             what = ('h', 'c')[i]
             if not isinstance(s, Tensor):
                 raise TypeError(f"{op}: {what} must be a Tensor, got {type(s).__name__}")
-            if tuple(s.data.shape) != expected:
-                raise ValueError(f"{op}: expected {what} of shape {expected}, got {tuple(s.data.shape)}")
-            if s.data.dtype != input.data.dtype or s.device is not input.device:
-                raise TypeError(f"{op}: {what} ({s.data.dtype}) must match the input ({input.data.dtype})")
+            if tuple(s._data.shape) != expected:
+                raise ValueError(f"{op}: expected {what} of shape {expected}, got {tuple(s._data.shape)}")
+            if s._data.dtype != input._data.dtype or s.device is not input.device:
+                raise TypeError(f"{op}: {what} ({s._data.dtype}) must match the input ({input._data.dtype})")
             states.append(s if batched else s.unsqueeze(0))
         c0 = states[1] if len(states) > 1 else None
         res = recurrent_layer(self.mode, x.unsqueeze(0), states[0], c0, self.weight_ih, self.weight_hh,

@@ -8,7 +8,7 @@ from .reduction import normalize_dims
 def _array(op, x, name='input'):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    return x.data
+    return x._data
 
 
 def _float_array(op, x, name='input'):

@@ -67,7 +67,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask_t = None
     add = None  # additive mask: 0 where attending, -inf elsewhere
     if attn_mask is not None:
-        md = attn_mask.data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
+        md = attn_mask._data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
         _same_device(op, qd, md, 'query', 'attn_mask')
         try:
             np.broadcast_shapes(md.shape, s.shape)

@@ -39,7 +39,7 @@ def _pair(op, name, v):
 def _float_array(op, x, name='input'):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    d = x.data
+    d = x._data
     if d.dtype.kind != 'f':
         raise TypeError(f"{op}: {name} must be a floating point tensor, got dtype {d.dtype}")
     return d
@@ -322,7 +322,7 @@ def _conv(op, x, weight, bias, stride, padding, dilation, groups, x4, w4, x_shap
     G = int(groups)
     if C != Cg * G:
         raise ValueError(f"{op}: input has {C} channels but weight expects {Cg * G} "
-                         f"(weight of shape {tuple(weight.data.shape)}, groups={G})")
+                         f"(weight of shape {tuple(weight._data.shape)}, groups={G})")
     if O % G:
         raise ValueError(f"{op}: {O} output channels are not divisible by groups={G}")
     if sh < 1 or sw < 1 or dh < 1 or dw < 1:
@@ -382,7 +382,7 @@ def _conv(op, x, weight, bias, stride, padding, dilation, groups, x4, w4, x_shap
     if out_shape is not None:
         out = out.reshape(out_shape(Ho, Wo))
     # the windows are only needed for the weight gradient: not kept for a frozen weight
-    saved = (cols if weight.requires_grad else None, w3, geom, x_shape, weight.data.shape)
+    saved = (cols if weight.requires_grad else None, w3, geom, x_shape, weight._data.shape)
     return track(out, ConvBackward, (x, weight, bias), saved, check=(x, weight))
 
 

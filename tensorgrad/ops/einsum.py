@@ -148,7 +148,7 @@ def einsum(subscripts, *operands):
             t = Tensor(t, requires_grad=False) if like is None else like.from_data(t) \
                 if not isinstance(t, backend.array_types()) else Tensor._wrap(t)
         tensors.append(t)
-    arrays = [t.data for t in tensors]
+    arrays = [t._data for t in tensors]
     cls = arrays[0].__class__
     if any(a.__class__ is not cls for a in arrays):
         raise RuntimeError(f"einsum: expected all operands on one device, got {[t.device.value for t in tensors]}")

@@ -33,20 +33,20 @@ def operands(op, a, b):
     if isinstance(b, Tensor):
         if not isinstance(a, Tensor):
             a = _constant(a, b)
-        ad, bd = a.data, b.data
+        ad, bd = a._data, b._data
         if ad.__class__ is not bd.__class__:
             _device_error(op, ad, bd)
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
             dt = promote(ad.dtype, bd.dtype)
             if ad.dtype != dt:
                 a = promote_to(a, dt)
-                ad = a.data
+                ad = a._data
             if bd.dtype != dt:
                 b = promote_to(b, dt)
-                bd = b.data
+                bd = b._data
         return a, b, ad, bd
     if isinstance(b, _SCALARS):
-        ad = a.data
+        ad = a._data
         if isinstance(b, float):
             if b.__class__ is not float:  # np.float64 is a float; as PyTorch, it must not widen
                 b = float(b)
@@ -64,22 +64,22 @@ def promote_to(t, dtype):
     goes through a recorded cast, so its gradient comes back in its own dtype."""
     if t.requires_grad and GRAD_MODE.enabled:
         return cast(t, dtype)
-    return Tensor._wrap(t.data.astype(dtype))
+    return Tensor._wrap(t._data.astype(dtype))
 
 
 def _constant(x, like):
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, _SCALARS):
-        return Tensor._wrap(backend.array_module(like.data).asarray(x, dtype=_scalar_dtype(x, like.data.dtype)))
+        return Tensor._wrap(backend.array_module(like._data).asarray(x, dtype=_scalar_dtype(x, like._data.dtype)))
     if isinstance(x, Tensor):
         return x
     if isinstance(x, backend.array_types()):
         arr = x
     else:
         arr = _from_python(x, None)
-        if arr.dtype.kind == 'f' and like.data.dtype.kind == 'f':
-            arr = arr.astype(like.data.dtype)
+        if arr.dtype.kind == 'f' and like._data.dtype.kind == 'f':
+            arr = arr.astype(like._data.dtype)
     if backend.device_of(arr) is not like.device:  # an array-like constant follows the tensor
         arr = backend.move(arr, like.device)
     return Tensor._wrap(arr)
@@ -279,7 +279,7 @@ def unary_op(name, forward, grad, saves='x', doc=None, float_only=True):
     node_cls = type(f'{name.capitalize()}Backward', (Node,), {'__slots__': (), 'backward': backward})
 
     def op(x):
-        xd = x.data
+        xd = x._data
         if float_only and xd.dtype.kind != 'f':
             xd = xd.astype(DEFAULT_FLOAT)
         xp = np if xd.__class__ is _ndarray else backend.array_module(xd)
@@ -349,9 +349,9 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
         if max is not None:
             out = where(gt(out, max), max, out)
         return out
-    xd = x.data
-    lo = min.data if isinstance(min, Tensor) else min
-    hi = max.data if isinstance(max, Tensor) else max
+    xd = x._data
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
     xp = backend.array_module(xd)
     out = xd
     if lo is not None:
@@ -448,14 +448,14 @@ logical_xor = _logical('logical_xor', lambda a, b: a ^ b)
 
 def invert(x):
     """Logical not of a bool tensor (bitwise not of an integer one)."""
-    if x.data.dtype.kind == 'f':
-        raise TypeError(f"invert: ~ is only defined for bool and integer tensors, got {x.data.dtype}")
-    return Tensor._wrap(~x.data)
+    if x._data.dtype.kind == 'f':
+        raise TypeError(f"invert: ~ is only defined for bool and integer tensors, got {x._data.dtype}")
+    return Tensor._wrap(~x._data)
 
 
 def logical_not(x):
     """Elementwise logical not (a bool tensor)."""
-    return Tensor._wrap(x.data == 0)
+    return Tensor._wrap(x._data == 0)
 
 
 # ---------------------------------------------------------------------- casts and moves
@@ -469,10 +469,10 @@ class CastBackward(Node):
 
 def cast(x, np_dtype):
     """``x`` converted to ``np_dtype``; differentiable between floating dtypes."""
-    out = x.data.astype(np_dtype)
+    out = x._data.astype(np_dtype)
     if np_dtype.kind != 'f':
         return Tensor._wrap(out)
-    return track(out, CastBackward, (x,), x.data.dtype)
+    return track(out, CastBackward, (x,), x._data.dtype)
 
 
 class ToDeviceBackward(Node):
@@ -485,7 +485,7 @@ class ToDeviceBackward(Node):
 
 def to_device_op(x, device):
     """A differentiable copy of ``x`` on ``device``."""
-    return track(backend.move(x.data, device), ToDeviceBackward, (x,), x.device)
+    return track(backend.move(x._data, device), ToDeviceBackward, (x,), x.device)
 
 
 class CloneBackward(Node):
@@ -497,4 +497,4 @@ class CloneBackward(Node):
 
 def clone(x):
     """A differentiable copy of ``x`` with its own memory."""
-    return track(x.data.copy(), CloneBackward, (x,))
+    return track(x._data.copy(), CloneBackward, (x,))

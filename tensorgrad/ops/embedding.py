@@ -64,7 +64,7 @@ def embedding(indices, weight, padding_idx=None):
     op = 'embedding'
     wd = _float_array(op, weight, 'weight')
     if isinstance(indices, Tensor):
-        idx = indices.data
+        idx = indices._data
     else:
         idx = backend.array_module(wd).asarray(indices)
     _same_device(op, idx, wd, 'indices', 'weight')

@@ -23,7 +23,7 @@ def normalize_index(index, device):
     out = []
     for it in items:
         if isinstance(it, Tensor):
-            it = it.data
+            it = it._data
             basic = False
             if backend.device_of(it) is not device:
                 it = backend.move(it, device)
@@ -62,7 +62,7 @@ def _scatter_add_cupy(gx, index, g):
 def getitem(x, slice_):
     """``x[slice_]`` with ints, slices, None, Ellipsis, bool masks and integer arrays."""
     index, basic = normalize_index(slice_, x.device)
-    xd = x.data
+    xd = x._data
     try:
         out = xd[index]
     except IndexError as e:
@@ -106,18 +106,18 @@ def setitem_op(x, index, value):
     """The out-of-place ``x`` with ``x[index] = value`` (differentiable in both)."""
     index, _ = normalize_index(index, x.device)
     if isinstance(value, Tensor):
-        vd = value.data
-        if vd.__class__ is not x.data.__class__:
+        vd = value._data
+        if vd.__class__ is not x._data.__class__:
             raise RuntimeError(f"setitem: value on {value.device.value}, tensor on {x.device.value}")
     else:
         vd = value
         value = None
-    out = x.data.copy()
+    out = x._data.copy()
     try:
         out[index] = vd
     except (ValueError, IndexError) as e:
         raise type(e)(f"setitem: cannot assign a value of shape {getattr(vd, 'shape', ())} to index "
-                      f"{_describe(index)} of a tensor of shape {x.data.shape}: {e}") from None
+                      f"{_describe(index)} of a tensor of shape {x._data.shape}: {e}") from None
     return track(out, SetItemBackward, (x, value), (index, getattr(vd, 'shape', ())))
 
 
@@ -136,7 +136,7 @@ class WhereBackward(Node):
 def where(condition, x=None, y=None):
     """Elementwise ``x if condition else y`` with broadcasting; with only a
     condition, the indices of its non-zero elements (as ``nonzero(as_tuple=True)``)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if x is None and y is None:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in cond.nonzero())
     like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
@@ -144,14 +144,14 @@ def where(condition, x=None, y=None):
         like = Tensor(x)
     x = _constant(x, like) if not isinstance(x, Tensor) else x
     y = _constant(y, like) if not isinstance(y, Tensor) else y
-    xd, yd = x.data, y.data
+    xd, yd = x._data, y._data
     if xd.dtype != yd.dtype:
         dt = promote(xd.dtype, yd.dtype)
         if xd.dtype != dt:
             x = promote_to(x, dt)
         if yd.dtype != dt:
             y = promote_to(y, dt)
-        xd, yd = x.data, y.data
+        xd, yd = x._data, y._data
     xp = backend.array_module(xd)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
@@ -165,18 +165,18 @@ def where(condition, x=None, y=None):
 
 def masked_fill(x, mask, value):
     """A copy of ``x`` with ``value`` where ``mask`` is True (mask broadcasts to ``x``)."""
-    md = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    md = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if md.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {md.dtype}")
     try:
-        np.broadcast_shapes(md.shape, x.data.shape)
+        np.broadcast_shapes(md.shape, x._data.shape)
     except ValueError:
         raise ValueError(f"masked_fill: mask of shape {md.shape} does not broadcast to "
-                         f"tensor of shape {x.data.shape}") from None
+                         f"tensor of shape {x._data.shape}") from None
     if isinstance(value, Tensor):
         return where(md, value, x)
-    xp = backend.array_module(x.data)
-    return where(md, xp.asarray(value, dtype=x.data.dtype), x)
+    xp = backend.array_module(x._data)
+    return where(md, xp.asarray(value, dtype=x._data.dtype), x)
 
 
 class GatherBackward(Node):
@@ -197,10 +197,10 @@ class GatherBackward(Node):
 
 def gather(x, dim, index):
     """PyTorch's ``gather``: ``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` etc."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in 'iu':
         raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
-    xd = x.data
+    xd = x._data
     if idx.ndim != xd.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dimensions but the tensor has {xd.ndim}")
     if not -xd.ndim <= dim < max(xd.ndim, 1):
@@ -221,6 +221,6 @@ def gather(x, dim, index):
 
 def index_select(x, dim, index):
     """The entries of ``x`` at ``index`` (1-D integer tensor) along ``dim``."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    axis = dim % x.data.ndim
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    axis = dim % x._data.ndim
     return getitem(x, (slice(None),) * axis + (Tensor._wrap(idx),))

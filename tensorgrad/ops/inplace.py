@@ -32,10 +32,10 @@ def apply_inplace(self, name, compute, *args):
                                f"(do it under tensorgrad.no_grad(), or on a clone)")
         if self._base is not None:
             return _apply_on_view(self, name, compute, args)
-        src = Tensor._wrap(self.data.copy(), self.requires_grad)
+        src = Tensor._wrap(self._data.copy(), self.requires_grad)
         src.grad_fn = self.grad_fn
         res = compute(src, *args)
-        _write(self, name, res.data)
+        _write(self, name, res._data)
         self.grad_fn = res.grad_fn
         self.requires_grad = res.requires_grad
         retire_views(self, name, views.rederive)
@@ -45,7 +45,7 @@ def apply_inplace(self, name, compute, *args):
             node.versions = [(self._vc, self._vc[0]) if vc is res._vc else (vc, v) for vc, v in node.versions]
         return self
     res = compute(self, *args)
-    _write(self, name, res.data)
+    _write(self, name, res._data)
     return self
 
 
@@ -58,8 +58,8 @@ def _apply_on_view(view, name, compute, args):
                            f"(do it under tensorgrad.no_grad(), or on a clone)")
     geom = views.inplace_on_view(view, name, compute, args, _write)
     if geom is None:
-        raise RuntimeError(f"{name}: in-place modification of this view (shape {view.data.shape}, strides "
-                           f"{view.data.strides}) is not differentiable: its elements cannot be located in "
+        raise RuntimeError(f"{name}: in-place modification of this view (shape {view._data.shape}, strides "
+                           f"{view._data.strides}) is not differentiable: its elements cannot be located in "
                            f"its base; use the out-of-place op or modify a clone")
     retire_views(base, name, views.rederive)
     if view.grad_fn is None or view.grad_fn.next[0] is not base.grad_fn:  # not registered as a view before
@@ -70,17 +70,17 @@ def _apply_on_view(view, name, compute, args):
 
 
 def _write(self, name, value):
-    xp = backend.array_module(self.data)
-    if value.shape != self.data.shape:
+    xp = backend.array_module(self._data)
+    if value.shape != self._data.shape:
         try:
-            value = xp.broadcast_to(value, self.data.shape)
+            value = xp.broadcast_to(value, self._data.shape)
         except ValueError:
             raise ValueError(f"{name}: result of shape {value.shape} cannot be written into a tensor of "
-                             f"shape {self.data.shape}") from None
-    if value.dtype != self.data.dtype and not np.can_cast(value.dtype, self.data.dtype, 'same_kind'):
+                             f"shape {self._data.shape}") from None
+    if value.dtype != self._data.dtype and not np.can_cast(value.dtype, self._data.dtype, 'same_kind'):
         raise TypeError(f"{name}: result of dtype {value.dtype} cannot be stored in a tensor of dtype "
-                        f"{self.data.dtype}")
-    xp.copyto(self.data, value, casting='unsafe')
+                        f"{self._data.dtype}")
+    xp.copyto(self._data, value, casting='unsafe')
     self._vc[0] += 1
 
 
@@ -88,12 +88,12 @@ def _fast_arith(name, ufunc, op):
     """An in-place arithmetic method with a direct ufunc path when nothing is recorded."""
     def method(self, other):
         if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))):
-            od = other.data if isinstance(other, Tensor) else other
+            od = other._data if isinstance(other, Tensor) else other
             try:
-                ufunc(self.data, od, out=self.data, casting='same_kind')
+                ufunc(self._data, od, out=self._data, casting='same_kind')
             except ValueError:
                 raise ValueError(f"{name}: operand of shape {getattr(od, 'shape', ())} cannot be applied in "
-                                 f"place to a tensor of shape {self.data.shape}") from None
+                                 f"place to a tensor of shape {self._data.shape}") from None
             except TypeError as e:
                 raise TypeError(f"{name}: {e}") from None
             self._vc[0] += 1
@@ -108,7 +108,7 @@ def make_inplace_methods(ops):
     """The in-place methods bound onto Tensor, built from the out-of-place ``ops`` namespace."""
     def overwrite(s, v):
         # ``v`` broadcast to ``s``: zero gradient for the old value (``s * 0 + v`` would turn inf into nan)
-        return ops.where(backend.array_module(s.data).zeros(s.data.shape, dtype=bool), s, v)
+        return ops.where(backend.array_module(s._data).zeros(s._data.shape, dtype=bool), s, v)
 
     def zero_(self):
         """Fill with zeros in place."""
@@ -118,7 +118,7 @@ def make_inplace_methods(ops):
         """Fill with ``value`` in place (a number or a one-element tensor)."""
         if GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
             return apply_inplace(self, 'fill_', overwrite, value)
-        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._vc[0] += 1
         return self
 
@@ -140,12 +140,12 @@ def make_inplace_methods(ops):
         """``x[index] = value``, in place."""
         if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))):
             idx, _ = normalize_index(index, self.device)
-            vd = value.data if isinstance(value, Tensor) else value
+            vd = value._data if isinstance(value, Tensor) else value
             try:
-                self.data[idx] = vd
+                self._data[idx] = vd
             except (ValueError, IndexError) as e:
                 raise type(e)(f"setitem: cannot assign a value of shape {getattr(vd, 'shape', ())} to a "
-                              f"tensor of shape {self.data.shape}: {e}") from None
+                              f"tensor of shape {self._data.shape}: {e}") from None
             self._vc[0] += 1
             return
         apply_inplace(self, 'setitem', ops.setitem_op, index, value)

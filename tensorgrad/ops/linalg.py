@@ -50,7 +50,7 @@ def matmul(input, other):  # noqa: A002 - PyTorch's names
         if b is None:
             raise TypeError("matmul: both operands must be tensors or arrays, got a scalar")
     else:
-        ad, bd = a.data, b.data
+        ad, bd = a._data, b._data
         if ad.__class__ is not bd.__class__:
             raise RuntimeError(f"matmul: expected both tensors on the same device, got "
                                f"{a.device.value} and {b.device.value}")
@@ -72,20 +72,20 @@ def rmatmul(a, b):
 
 def dot(a, b):
     """Dot product of two 1-D tensors."""
-    if a.data.ndim != 1 or b.data.ndim != 1:
-        raise ValueError(f"dot: expected 1-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise ValueError(f"dot: expected 1-D tensors, got shapes {a._data.shape} and {b._data.shape}")
     return matmul(a, b)
 
 
 def mm(a, b):
     """Product of two 2-D tensors."""
-    if a.data.ndim != 2 or b.data.ndim != 2:
-        raise ValueError(f"mm: expected 2-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    if a._data.ndim != 2 or b._data.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got shapes {a._data.shape} and {b._data.shape}")
     return matmul(a, b)
 
 
 def bmm(a, b):
     """Batched product of two 3-D tensors."""
-    if a.data.ndim != 3 or b.data.ndim != 3:
-        raise ValueError(f"bmm: expected 3-D tensors, got shapes {a.data.shape} and {b.data.shape}")
+    if a._data.ndim != 3 or b._data.ndim != 3:
+        raise ValueError(f"bmm: expected 3-D tensors, got shapes {a._data.shape} and {b._data.shape}")
     return matmul(a, b)

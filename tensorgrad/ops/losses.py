@@ -170,7 +170,7 @@ def _cross_entropy_plain(input, target, ignore_index, reduction):  # noqa: A002
     general path validates and handles it)."""
     if input.__class__ is not Tensor or target.__class__ is not Tensor:
         return None
-    xd, td = input.data, target.data
+    xd, td = input._data, target._data
     if (xd.__class__ is not np.ndarray or td.__class__ is not np.ndarray or xd.ndim != 2 or td.ndim != 1
             or xd.dtype.kind != 'f' or td.dtype.kind not in 'iu' or td.shape[0] != xd.shape[0]
             or xd.size >= _parallel._PARALLEL_MIN or not td.size):

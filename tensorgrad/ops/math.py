@@ -113,10 +113,10 @@ def glu(x, dim=-1, axis=None):
     """Gated linear unit: ``x`` is split in half along ``dim`` into ``a, b``; returns ``a * sigmoid(b)``."""
     if axis is not None:
         dim = axis
-    d = _dim('glu', dim, x.data.ndim)
-    n = x.data.shape[d]
+    d = _dim('glu', dim, x._data.ndim)
+    n = x._data.shape[d]
     if n % 2:
-        raise ValueError(f"glu: dimension {dim} of shape {x.data.shape} must have an even size")
+        raise ValueError(f"glu: dimension {dim} of shape {x._data.shape} must have an even size")
     from .indexing import getitem  # noqa: PLC0415
     pre = (slice(None),) * d
     a = getitem(x, pre + (slice(0, n // 2),))
@@ -207,7 +207,7 @@ class CumsumBackward(Node):
 
 
 def _cum_axis(op, x, dim):
-    xd = x.data
+    xd = x._data
     if dim is None:
         return xd.reshape(-1), 0
     return xd, _dim(op, dim, max(xd.ndim, 1)) if xd.ndim else 0
@@ -222,9 +222,9 @@ def cumsum(x, dim=None, axis=None):
     if xd.ndim == 0:
         xd = xd.reshape(1)
     out = xp.cumsum(xd, axis=ax, dtype=xd.dtype if xd.dtype.kind == 'f' else np.int64)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         out = out.reshape(())
-    return track(out, CumsumBackward, (x,), (ax, x.data.shape))
+    return track(out, CumsumBackward, (x,), (ax, x._data.shape))
 
 
 class CumprodBackward(Node):
@@ -257,8 +257,8 @@ def cumprod(x, dim=None, axis=None):
         xd = xd.reshape(1)
     xp = backend.array_module(xd)
     out = xp.cumprod(xd, axis=ax, dtype=xd.dtype if xd.dtype.kind == 'f' else np.int64)
-    res = out.reshape(()) if x.data.ndim == 0 else out
-    return track(res, CumprodBackward, (x,), (xd, out, ax, x.data.shape), check=(x,))
+    res = out.reshape(()) if x._data.ndim == 0 else out
+    return track(res, CumprodBackward, (x,), (xd, out, ax, x._data.shape), check=(x,))
 
 
 # ---------------------------------------------------------------------- triangles, roll
@@ -270,7 +270,7 @@ class MaskBackward(Node):
 
 
 def _tri(op, x, diagonal, lower):
-    xd = x.data
+    xd = x._data
     if xd.ndim < 2:
         raise ValueError(f"{op}: expected a tensor with at least 2 dimensions, got shape {xd.shape}")
     xp = backend.array_module(xd)
@@ -309,7 +309,7 @@ def roll(x, shifts, dims=None, axis=None):
     tensor is rolled as if flattened."""
     if axis is not None:
         dims = axis
-    xd = x.data
+    xd = x._data
     xp = backend.array_module(xd)
     if dims is None:
         if not isinstance(shifts, (int, np.integer)):
@@ -332,7 +332,7 @@ def _atleast(n, tensors):
     for t in tensors:
         if not isinstance(t, Tensor):
             t = Tensor(t, requires_grad=False)
-        s = t.data.shape
+        s = t._data.shape
         if len(s) >= n:
             out.append(t)
             continue
@@ -363,7 +363,7 @@ def atleast_3d(*tensors):
 
 def sinc(x):
     """Normalised sinc ``sin(pi x) / (pi x)`` (1 at 0)."""
-    xd = x.data if x.data.dtype.kind == 'f' else x.data.astype(np.float32)
+    xd = x._data if x._data.dtype.kind == 'f' else x._data.astype(np.float32)
     xp = backend.array_module(xd)
     out = xp.sinc(xd).astype(xd.dtype, copy=False)
     return track(out, SincBackward, (x,), (xd, out), check=(x,))
@@ -391,7 +391,7 @@ class SincBackward(Node):
 def leaky_relu(x, slope=0.01):
     """MyGrad's leaky ReLU ``max(x, 0) + slope * min(x, 0)``; ``slope`` may be a tensor."""
     from .indexing import where  # noqa: PLC0415
-    return where(x.data > 0, x, mul(x, slope))
+    return where(x._data > 0, x, mul(x, slope))
 
 
 def add_sequence(*tensors):
@@ -417,11 +417,11 @@ def multiply_sequence(*tensors):
 def expand_dims(x, axis):
     """NumPy's ``expand_dims``: a view with size-1 dims inserted at ``axis`` (an int or a tuple)."""
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    nd = x.data.ndim + len(axes)
+    nd = x._data.ndim + len(axes)
     norm_axes = sorted(_dim('expand_dims', a, nd) for a in axes)
     if len(set(norm_axes)) != len(norm_axes):
         raise ValueError(f"expand_dims: axis {axis} repeats a dimension")
-    shape = list(x.data.shape)
+    shape = list(x._data.shape)
     for a in norm_axes:
         shape.insert(a, 1)
     return reshape(x, tuple(shape))

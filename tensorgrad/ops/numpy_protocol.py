@@ -24,7 +24,7 @@ Memory guarding (what keeps the graph's saved arrays from silent corruption):
 2. ``np.asarray(t)`` / ``np.array(t, copy=False)`` of a tensor that requires
    grad returns a READ-ONLY view: a write through it raises ``ValueError``
    instead of changing an array that backward may still need (copy it, or
-   use ``t.data``/``no_grad`` + in-place Tensor ops to update parameters).
+   use ``t._data``/``no_grad`` + in-place Tensor ops to update parameters).
    PyTorch is stricter still: it refuses ``numpy()`` on such tensors.
 3. A writeable NumPy array that a NumPy-protocol call (``arr * t``,
    ``np.multiply(arr, t)``) uses as a constant in a recorded op is made
@@ -34,8 +34,8 @@ Memory guarding (what keeps the graph's saved arrays from silent corruption):
    ``mem_guard_off`` / ``mem_guard_on`` (context managers) and
    ``turn_memory_guarding_off()`` / ``..._on()`` control this locking.
    Limits: ``t * arr`` (Tensor on the left) goes through ``Tensor.__mul__``,
-   not NumPy, and does not lock ``arr``; writes through ``t.data`` or
-   ``t.numpy()`` are not guarded (``t.data`` is the escape hatch).
+   not NumPy, and does not lock ``arr``; writes through ``t._data`` or
+   ``t.numpy()`` are not guarded (``t._data`` is the escape hatch).
 """
 import contextlib
 import weakref
@@ -151,7 +151,7 @@ def __array__(self, dtype=None, copy=None):
 def _nondiff(fn):
     """A ufunc whose derivative is zero almost everywhere: computed on the data, a constant tensor."""
     def op(*args):
-        datas = [a.data if isinstance(a, Tensor) else a for a in args]
+        datas = [a._data if isinstance(a, Tensor) else a for a in args]
         return Tensor._wrap(backend.array_module(next(d for d in datas if isinstance(d, backend.array_types())))
                             .asarray(fn(*datas)))
     return op
@@ -192,8 +192,8 @@ def _write_out(op_name, res, out, where):
         raise TypeError(f"numpy.{op_name}: out= must be a Tensor when an operand is a Tensor, "
                         f"got {type(out).__name__}")
     if where is not True:
-        xp = backend.array_module(out.data)
-        res = ops.where(where.data if isinstance(where, Tensor) else xp.asarray(where), res, out)
+        xp = backend.array_module(out._data)
+        res = ops.where(where._data if isinstance(where, Tensor) else xp.asarray(where), res, out)
     out.copy_(res)
     return out
 
@@ -220,7 +220,7 @@ def __array_ufunc__(self, ufunc, method, *inputs, out=None, where=True, **kwargs
             if _has_grad(inputs):
                 raise TypeError(f"numpy.{name}: out= is a NumPy array but an input requires grad; "
                                 f"the result would drop the graph (pass a Tensor as out)")
-            datas = [a.data if isinstance(a, Tensor) else a for a in inputs]
+            datas = [a._data if isinstance(a, Tensor) else a for a in inputs]
             return ufunc(*datas, out=(out,), where=where, **({'dtype': dtype} if dtype is not None else {}))
     raw = [a for a in inputs if type(a) is np.ndarray]
     res = fn(*inputs)
@@ -231,9 +231,9 @@ def __array_ufunc__(self, ufunc, method, *inputs, out=None, where=True, **kwargs
     if out is not None:
         return _write_out(name, res, out, where)
     if where is not True:
-        xp = backend.array_module(res.data)
-        res = ops.where(where.data if isinstance(where, Tensor) else xp.asarray(where), res,
-                        xp.zeros((), dtype=res.data.dtype))
+        xp = backend.array_module(res._data)
+        res = ops.where(where._data if isinstance(where, Tensor) else xp.asarray(where), res,
+                        xp.zeros((), dtype=res._data.dtype))
     return res
 
 
@@ -466,8 +466,8 @@ def _like(fill):
     def h(a, dtype=None, order='K', subok=True, shape=None, **kw):
         a = _as_tensor(a)
         shp = a.shape if shape is None else shape
-        dt = a.data.dtype if dtype is None else np.dtype(dtype)
-        xp = backend.array_module(a.data)
+        dt = a._data.dtype if dtype is None else np.dtype(dtype)
+        xp = backend.array_module(a._data)
         if fill == 'full':
             arr = xp.full(shp, kw['fill_value'], dtype=dt)
         else:
@@ -583,8 +583,8 @@ for _f in (np.shape, np.ndim, np.size, np.allclose, np.isclose,
 def _memory_overlap(name):
     """``np.shares_memory`` / ``np.may_share_memory`` on the tensors' arrays (NumPy or CuPy)."""
     def check(a, b, max_work=None):
-        da = a.data if isinstance(a, Tensor) else a
-        db = b.data if isinstance(b, Tensor) else b
+        da = a._data if isinstance(a, Tensor) else a
+        db = b._data if isinstance(b, Tensor) else b
         return bool(getattr(backend.array_module(da), name)(da, db))
     return check
 

@@ -50,7 +50,7 @@ class SumBackward(Node):
 
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum over ``dim`` (all dimensions when None); bools and ints sum as int64."""
-    xd = x.data
+    xd = x._data
     axes = normalize_dims('sum', dim, xd.ndim)
     if dtype is not None:
         from ..dtypes import to_numpy_dtype  # noqa: PLC0415
@@ -73,7 +73,7 @@ class MeanBackward(Node):
 
 def mean(x, dim=None, keepdim=False):
     """Mean over ``dim`` (all dimensions when None)."""
-    xd = x.data
+    xd = x._data
     if xd.dtype.kind != 'f':
         xd = xd.astype(DEFAULT_FLOAT)
     axes = normalize_dims('mean', dim, xd.ndim)
@@ -112,7 +112,7 @@ class ExtremumAtBackward(Node):
 
 
 def _extremum(name, x, dim, keepdim, arg_fn, red_fn):
-    xd = x.data
+    xd = x._data
     if xd.size == 0:
         raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {xd.shape}")
     if dim is None or not isinstance(dim, (int, np.integer)):
@@ -155,7 +155,7 @@ def min(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
 
 def amax(x, dim=None, keepdim=False):
     """Maximum over ``dim`` (int or tuple); ties share the gradient evenly."""
-    xd = x.data
+    xd = x._data
     axes = normalize_dims('amax', dim, xd.ndim)
     out = xd.max(axis=axes, keepdims=keepdim)
     return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
@@ -163,7 +163,7 @@ def amax(x, dim=None, keepdim=False):
 
 def amin(x, dim=None, keepdim=False):
     """Minimum over ``dim`` (int or tuple); ties share the gradient evenly."""
-    xd = x.data
+    xd = x._data
     axes = normalize_dims('amin', dim, xd.ndim)
     out = xd.min(axis=axes, keepdims=keepdim)
     return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
@@ -171,7 +171,7 @@ def amin(x, dim=None, keepdim=False):
 
 def argmax(x, dim=None, keepdim=False):
     """Index of the maximum over ``dim`` (of the flattened tensor when None), int64."""
-    xd = x.data
+    xd = x._data
     if dim is None:
         return Tensor._wrap(backend.array_module(xd).asarray(xd.argmax()).astype(np.int64))
     axis = normalize_dims('argmax', dim, xd.ndim)[0]
@@ -180,7 +180,7 @@ def argmax(x, dim=None, keepdim=False):
 
 def argmin(x, dim=None, keepdim=False):
     """Index of the minimum over ``dim`` (of the flattened tensor when None), int64."""
-    xd = x.data
+    xd = x._data
     if dim is None:
         return Tensor._wrap(backend.array_module(xd).asarray(xd.argmin()).astype(np.int64))
     axis = normalize_dims('argmin', dim, xd.ndim)[0]
@@ -189,14 +189,14 @@ def argmin(x, dim=None, keepdim=False):
 
 def all(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
     """True where all elements over ``dim`` (all dimensions when None) are non-zero (a bool tensor)."""
-    axes = normalize_dims('all', dim, x.data.ndim)
-    return Tensor._wrap(backend.array_module(x.data).asarray(x.data.astype(bool).all(axis=axes, keepdims=keepdim)))
+    axes = normalize_dims('all', dim, x._data.ndim)
+    return Tensor._wrap(backend.array_module(x._data).asarray(x._data.astype(bool).all(axis=axes, keepdims=keepdim)))
 
 
 def any(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
     """True where any element over ``dim`` (all dimensions when None) is non-zero (a bool tensor)."""
-    axes = normalize_dims('any', dim, x.data.ndim)
-    return Tensor._wrap(backend.array_module(x.data).asarray(x.data.astype(bool).any(axis=axes, keepdims=keepdim)))
+    axes = normalize_dims('any', dim, x._data.ndim)
+    return Tensor._wrap(backend.array_module(x._data).asarray(x._data.astype(bool).any(axis=axes, keepdims=keepdim)))
 
 
 class ProdBackward(Node):
@@ -223,7 +223,7 @@ class ProdBackward(Node):
 
 def prod(x, dim=None, keepdim=False):
     """Product over ``dim`` (all dimensions when None); exact gradient also with zeros."""
-    xd = x.data
+    xd = x._data
     axes = normalize_dims('prod', dim, xd.ndim)
     out = xd.prod(axis=axes, keepdims=keepdim)
     return track(out, ProdBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
@@ -239,7 +239,7 @@ class VarBackward(Node):
 
 
 def _var_parts(op, x, dim, unbiased, keepdim, correction, ddof):
-    xd = x.data
+    xd = x._data
     if xd.dtype.kind != 'f':
         xd = xd.astype(DEFAULT_FLOAT)
     axes = normalize_dims(op, dim, xd.ndim)
@@ -303,7 +303,7 @@ class LogSumExpBackward(Node):
 
 def logsumexp(x, dim=None, keepdim=False):
     """``log(sum(exp(x)))`` over ``dim``, computed stably."""
-    xd = x.data
+    xd = x._data
     if xd.dtype.kind != 'f':
         xd = xd.astype(DEFAULT_FLOAT)
     xp = backend.array_module(xd)

@@ -317,16 +317,16 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
     ``h0``, the output and h_n have P features (c0 and c_n keep H).
     Returns (output (T, B, H or P), h_n) or, for LSTM, (output, h_n, c_n).
     """
-    xd, wih, whh = x.data, w_ih.data, w_hh.data
-    h0d = h0.data if h0 is not None else backend.array_module(xd).zeros((xd.shape[1], whh.shape[1]),
+    xd, wih, whh = x._data, w_ih._data, w_hh._data
+    h0d = h0._data if h0 is not None else backend.array_module(xd).zeros((xd.shape[1], whh.shape[1]),
                                                                          dtype=xd.dtype)
-    bih = b_ih.data if b_ih is not None else None
-    bhh = b_hh.data if b_hh is not None else None
+    bih = b_ih._data if b_ih is not None else None
+    bhh = b_hh._data if b_hh is not None else None
     whr = None
     if w_hr is not None:
         if mode != 'LSTM':
             raise ValueError(f"recurrent_layer: a projection w_hr is only supported for LSTM, not {mode}")
-        whr = w_hr.data
+        whr = w_hr._data
     with np.errstate(over='ignore', under='ignore'):  # exp(-x) -> inf or 0 is fine: sigmoid -> 0 or 1
         outs, saved_bufs = _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse, whr)
     c0d, wih_b, whh_b, bufs = saved_bufs
@@ -346,7 +346,7 @@ def _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse, whr=None):
     T, B, _ = xd.shape
     H = whh.shape[0] // _N_GATES[mode]
     if mode == 'LSTM':
-        c0d = c0.data if c0 is not None else xp.zeros((B, H), dtype=xd.dtype)
+        c0d = c0._data if c0 is not None else xp.zeros((B, H), dtype=xd.dtype)
         wih_p, whh_p = _lstm_perm(wih), _lstm_perm(whh)
         bias = None if bih is None and bhh is None else _lstm_perm(
             bih + bhh if bih is not None and bhh is not None else (bih if bih is not None else bhh))

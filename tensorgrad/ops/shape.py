@@ -33,7 +33,7 @@ def _dim(op, dim, ndim):
 
 def _track_view(out, node_cls, x, saved):
     t = track(out, node_cls, (x,), saved)
-    xd = x.data
+    xd = x._data
     b = out.base
     if b is not None and (b is xd or (xd.base is not None and b is xd.base)):
         as_view(t, x)
@@ -51,7 +51,7 @@ class ReshapeBackward(Node):
 def reshape(x, *shape):
     """The tensor with a new shape (one dimension may be -1); a view when possible."""
     shape = _shape_args('reshape', shape)
-    xd = x.data
+    xd = x._data
     try:
         out = xd.reshape(shape)
     except ValueError:
@@ -65,7 +65,7 @@ view = reshape
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Flatten dimensions ``start_dim..end_dim`` into one."""
-    shape = x.data.shape
+    shape = x._data.shape
     if not shape:
         return reshape(x, 1)
     s, e = _dim('flatten', start_dim, len(shape)), _dim('flatten', end_dim, len(shape))
@@ -79,7 +79,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 def unflatten(x, dim, sizes):
     """Split dimension ``dim`` into ``sizes``."""
-    shape = x.data.shape
+    shape = x._data.shape
     d = _dim('unflatten', dim, len(shape))
     return reshape(x, shape[:d] + tuple(sizes) + shape[d + 1:])
 
@@ -95,21 +95,21 @@ class PermuteBackward(Node):
 def permute(x, *dims):
     """Reorder the dimensions (a view)."""
     dims = _shape_args('permute', dims)
-    nd = x.data.ndim
+    nd = x._data.ndim
     if len(dims) != nd or (nd and sorted(d % nd for d in dims) != list(range(nd))):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {nd} dimensions of shape {x.data.shape}")
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {nd} dimensions of shape {x._data.shape}")
     dims = tuple(d % nd for d in dims)
     inverse = [0] * nd
     for i, d in enumerate(dims):
         inverse[d] = i
-    return _track_view(x.data.transpose(dims), PermuteBackward, x, inverse)
+    return _track_view(x._data.transpose(dims), PermuteBackward, x, inverse)
 
 
 def transpose(x, *dims):
     """With two dims, swap them (PyTorch's ``transpose(dim0, dim1)``); with one
     dim per dimension, permute (the reference's ``transpose(*dims)``); with
     none, reverse all dimensions (NumPy's)."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     dims = _shape_args('transpose', dims) if dims else ()
     if not dims:
         return permute(x, *reversed(range(nd)))
@@ -128,7 +128,7 @@ def swapaxes(x, axis0, axis1):
 
 def movedim(x, source, destination):
     """Move dimension(s) ``source`` to position(s) ``destination`` (a view)."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     src = [_dim('movedim', s, nd) for s in ((source,) if isinstance(source, (int, np.integer)) else source)]
     dst = [_dim('movedim', d, nd) for d in
            ((destination,) if isinstance(destination, (int, np.integer)) else destination)]
@@ -145,7 +145,7 @@ moveaxis = movedim
 
 def squeeze(x, dim=None):
     """Drop dimensions of size one (only ``dim`` when given; a no-op if it is not 1)."""
-    shape = x.data.shape
+    shape = x._data.shape
     if dim is None:
         new = tuple(n for n in shape if n != 1)
     else:
@@ -157,7 +157,7 @@ def squeeze(x, dim=None):
 
 def unsqueeze(x, dim):
     """Insert a dimension of size one at ``dim`` (negative counts from the end of the result)."""
-    shape = x.data.shape
+    shape = x._data.shape
     d = _dim('unsqueeze', dim, len(shape) + 1)
     return reshape(x, shape[:d] + (1,) + shape[d:])
 
@@ -172,14 +172,14 @@ class ExpandBackward(Node):
 def expand(x, *sizes):
     """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
     sizes = _shape_args('expand', sizes)
-    shape = x.data.shape
+    shape = x._data.shape
     if len(sizes) < len(shape):
         raise ValueError(f"expand: target shape {sizes} has fewer dimensions than the tensor's {shape}")
     lead = len(sizes) - len(shape)
     target = tuple(shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x._data)
     try:
-        out = xp.broadcast_to(x.data, target)
+        out = xp.broadcast_to(x._data, target)
     except ValueError:
         raise ValueError(f"expand: cannot expand shape {shape} to {sizes}") from None
     t = track(out, ExpandBackward, (x,))
@@ -193,7 +193,7 @@ def broadcast_to(x, shape):
 
 def expand_as(x, other):
     """Broadcast to ``other``'s shape."""
-    return expand(x, *other.data.shape)
+    return expand(x, *other._data.shape)
 
 
 class RepeatBackward(Node):
@@ -214,18 +214,18 @@ class RepeatBackward(Node):
 def repeat(x, *sizes):
     """Tile the tensor ``sizes[i]`` times along each dimension (PyTorch's ``repeat``)."""
     reps = _shape_args('repeat', sizes)
-    shape = x.data.shape
+    shape = x._data.shape
     if len(reps) < len(shape):
         raise ValueError(f"repeat: {len(reps)} repeat counts given for a tensor with {len(shape)} dimensions")
-    xp = backend.array_module(x.data)
-    out = xp.tile(x.data, reps)
+    xp = backend.array_module(x._data)
+    out = xp.tile(x._data, reps)
     return track(out, RepeatBackward, (x,), (shape, reps))
 
 
 def tile(x, *reps):
     """NumPy/PyTorch ``tile``: like ``repeat`` but fewer counts than dims are padded with ones."""
     reps = _shape_args('tile', reps)
-    nd = x.data.ndim
+    nd = x._data.ndim
     if len(reps) < nd:
         reps = (1,) * (nd - len(reps)) + reps
     return repeat(x, *reps)
@@ -255,11 +255,11 @@ def _as_tensors(op, tensors):
     out = []
     for t in tensors:
         if not isinstance(t, Tensor):
-            t = Tensor(t, dtype=first.data.dtype, device=first.device, requires_grad=False)
+            t = Tensor(t, dtype=first._data.dtype, device=first.device, requires_grad=False)
         out.append(t)
-    cls = out[0].data.__class__
+    cls = out[0]._data.__class__
     for t in out:
-        if t.data.__class__ is not cls:
+        if t._data.__class__ is not cls:
             raise RuntimeError(f"{op}: expected all tensors on the same device, got "
                                f"{out[0].device.value} and {t.device.value}")
     return out
@@ -268,24 +268,24 @@ def _as_tensors(op, tensors):
 def cat(tensors, dim=0):
     """Concatenate tensors along an existing dimension ``dim``."""
     tensors = _as_tensors('cat', tensors)
-    nd = tensors[0].data.ndim
+    nd = tensors[0]._data.ndim
     if nd == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     axis = _dim('cat', dim, nd)
-    ref = tensors[0].data.shape
+    ref = tensors[0]._data.shape
     for t in tensors[1:]:
-        s = t.data.shape
+        s = t._data.shape
         if len(s) != nd or any(a != b for i, (a, b) in enumerate(zip(ref, s)) if i != axis):
-            raise ValueError(f"cat: shapes {[tuple(u.data.shape) for u in tensors]} do not match "
+            raise ValueError(f"cat: shapes {[tuple(u._data.shape) for u in tensors]} do not match "
                              f"outside dimension {dim}")
-    xp = backend.array_module(tensors[0].data)
-    datas = [t.data for t in tensors]
+    xp = backend.array_module(tensors[0]._data)
+    datas = [t._data for t in tensors]
     dt = datas[0].dtype
     if any(d.dtype != dt for d in datas):
         for d in datas[1:]:
             dt = promote(dt, d.dtype)
-        tensors = [t if t.data.dtype == dt else promote_to(t, dt) for t in tensors]
-        datas = [t.data for t in tensors]
+        tensors = [t if t._data.dtype == dt else promote_to(t, dt) for t in tensors]
+        datas = [t._data for t in tensors]
     out = xp.concatenate(datas, axis=axis)
     bounds, lo = [], 0
     for d in datas:
@@ -311,25 +311,25 @@ class StackBackward(Node):
 def stack(tensors, dim=0):
     """Join tensors of the same shape along a new dimension ``dim``."""
     tensors = _as_tensors('stack', tensors)
-    ref = tensors[0].data.shape
+    ref = tensors[0]._data.shape
     for t in tensors[1:]:
-        if t.data.shape != ref:
-            raise ValueError(f"stack: expected tensors of one shape, got {[tuple(u.data.shape) for u in tensors]}")
+        if t._data.shape != ref:
+            raise ValueError(f"stack: expected tensors of one shape, got {[tuple(u._data.shape) for u in tensors]}")
     axis = _dim('stack', dim, len(ref) + 1)
-    xp = backend.array_module(tensors[0].data)
-    dt = tensors[0].data.dtype
-    if any(t.data.dtype != dt for t in tensors):
+    xp = backend.array_module(tensors[0]._data)
+    dt = tensors[0]._data.dtype
+    if any(t._data.dtype != dt for t in tensors):
         for t in tensors[1:]:
-            dt = promote(dt, t.data.dtype)
-        tensors = [t if t.data.dtype == dt else promote_to(t, dt) for t in tensors]
-    out = xp.stack([t.data for t in tensors], axis=axis)
+            dt = promote(dt, t._data.dtype)
+        tensors = [t if t._data.dtype == dt else promote_to(t, dt) for t in tensors]
+    out = xp.stack([t._data for t in tensors], axis=axis)
     return track(out, StackBackward, tensors, (axis, len(tensors)))
 
 
 def split(x, split_size_or_sections, dim=0):
     """Split into pieces of ``split_size_or_sections`` (an int size, the last
     piece may be smaller, or a list of sizes) along ``dim``; views of ``x``."""
-    shape = x.data.shape
+    shape = x._data.shape
     axis = _dim('split', dim, len(shape))
     n = shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -354,16 +354,16 @@ def chunk(x, chunks, dim=0):
     chunks = int(chunks)
     if chunks <= 0:
         raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
-    n = x.data.shape[_dim('chunk', dim, x.data.ndim)]
+    n = x._data.shape[_dim('chunk', dim, x._data.ndim)]
     size = -(-n // chunks)
     return split(x, builtins_max(size, 1), dim)
 
 
 def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, with that dimension removed."""
-    axis = _dim('unbind', dim, x.data.ndim)
+    axis = _dim('unbind', dim, x._data.ndim)
     prefix = (slice(None),) * axis
-    return tuple(getitem(x, prefix + (i,)) for i in range(x.data.shape[axis]))
+    return tuple(getitem(x, prefix + (i,)) for i in range(x._data.shape[axis]))
 
 
 class FlipBackward(Node):
@@ -376,10 +376,10 @@ class FlipBackward(Node):
 
 def flip(x, dims):
     """Reverse the order of elements along ``dims``."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     axes = tuple(_dim('flip', d, nd) for d in ((dims,) if isinstance(dims, (int, np.integer)) else dims))
-    xp = backend.array_module(x.data)
-    return _track_view(xp.flip(x.data, axes), FlipBackward, x, axes)
+    xp = backend.array_module(x._data)
+    return _track_view(xp.flip(x._data, axes), FlipBackward, x, axes)
 
 
 import builtins  # noqa: E402

@@ -54,7 +54,7 @@ class StridedViewBackward(Node):
 
 def strided_view(base, geom):
     """The view ``geom`` of tensor ``base`` (sharing its memory), recorded as an op."""
-    return track(region(base.data, geom), StridedViewBackward, (base,), (base.data.shape, geom))
+    return track(region(base._data, geom), StridedViewBackward, (base,), (base._data.shape, geom))
 
 
 class StridedScatterBackward(Node):
@@ -74,7 +74,7 @@ class StridedScatterBackward(Node):
 
 def rederive(view, base):
     """A grad_fn that reads ``view`` out of ``base``'s current graph, or None."""
-    geom = view_geometry(view.data, base.data)
+    geom = view_geometry(view._data, base._data)
     if geom is None:
         return None
     return strided_view(base, geom).grad_fn
@@ -86,18 +86,18 @@ def inplace_on_view(view, name, compute, args, write):
     None when its memory cannot be mapped (the caller then raises; nothing
     has changed)."""
     base = view._base
-    geom = view_geometry(view.data, base.data)
+    geom = view_geometry(view._data, base._data)
     if geom is None:
         return None
     # the old base is only a graph position (its data is never read in backward); the
     # old view values are copied, as the op's backward may save them
-    old_base = Tensor._wrap(base.data, base.requires_grad)
+    old_base = Tensor._wrap(base._data, base.requires_grad)
     old_base.grad_fn = base.grad_fn
     old_view = strided_view(old_base, geom)
-    old_view.data = old_view.data.copy()
+    old_view._data = old_view._data.copy()
     res = compute(old_view, *args)
-    write(view, name, res.data)
+    write(view, name, res._data)
     # the base now holds the old base with ``res`` in the view's region: one scatter node
-    new_base = track(base.data, StridedScatterBackward, (old_base, res), (geom, res.data.dtype))
+    new_base = track(base._data, StridedScatterBackward, (old_base, res), (geom, res._data.dtype))
     base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
     return geom

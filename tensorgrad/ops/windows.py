@@ -80,14 +80,14 @@ def pad(x, pad=None, mode='constant', value=0.0, *, pad_width=None, constant_val
     if mode not in _MODES:
         raise ValueError(f"pad: unknown mode {mode!r}; use one of {sorted(_MODES)}")
     np_mode = _MODES[mode]
-    xd = x.data
+    xd = x._data
     widths = _pad_widths('pad', pad, xd.ndim)
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         if np_mode != 'constant':
             raise ValueError(f"pad: negative padding {widths} is only supported in constant mode")
         crop = tuple(slice(max(-lo, 0), xd.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))
         x = getitem(x, crop)
-        xd = x.data
+        xd = x._data
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     for d, ((lo, hi), n) in enumerate(zip(widths, xd.shape)):
         if np_mode == 'reflect' and (lo or hi) and (lo >= n or hi >= n):
@@ -176,7 +176,7 @@ def sliding_window_view(x, window_shape, axis=None, *, step=1, dilation=1):
     """NumPy's ``sliding_window_view`` as a differentiable view: the windowed dims
     (``axis``, all dims when None) shrink to the grid of window placements and the
     window dims are appended. ``step`` (stride) and ``dilation`` per windowed dim."""
-    xd = x.data
+    xd = x._data
     if isinstance(window_shape, (int, np.integer)):
         window_shape = (window_shape,)
     window = tuple(int(w) for w in window_shape)
@@ -248,7 +248,7 @@ def conv_nd(x, w, stride=1, padding=0, dilation=1):
     ``stride``, ``padding`` (zeros on both sides) and ``dilation`` per spatial dim."""
     if not isinstance(w, Tensor):
         w = x.from_data(w)
-    xd, wd = x.data, w.data
+    xd, wd = x._data, w._data
     nsp = wd.ndim - 2
     if nsp < 1 or xd.ndim != wd.ndim or xd.shape[1] != wd.shape[1]:
         raise ValueError(f"conv_nd: x of shape {xd.shape} must be (N, C, *spatial) and w of shape {wd.shape} "
@@ -266,7 +266,7 @@ def conv_nd(x, w, stride=1, padding=0, dilation=1):
         x, w = x.to(dt), w.to(dt)
     if any(padding):
         x = pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    xd, wd = x.data, w.data
+    xd, wd = x._data, w._data
     axes = tuple(range(2, 2 + nsp))
     kernel = wd.shape[2:]
     _check_windows('conv_nd', xd.shape, axes, kernel, stride, dilation)
@@ -278,7 +278,7 @@ def conv_nd(x, w, stride=1, padding=0, dilation=1):
 
 
 def _pool_setup(op, x, pool, stride):
-    xd = x.data
+    xd = x._data
     pool = (int(pool),) if isinstance(pool, (int, np.integer)) else tuple(int(p) for p in pool)
     n = len(pool)
     if n > xd.ndim:

@@ -25,10 +25,10 @@ class Adagrad(Optimizer):
         wd, maximize = float(group['weight_decay']), group['maximize']
         init = float(group['initial_accumulator_value'])
         for p, g, state in self._with_grads(group, wd, maximize):
-            xp = backend.array_module(p.data)
+            xp = backend.array_module(p._data)
             if not state:
                 state['step'] = 0
-                state['sum'] = xp.full_like(p.data, init)
+                state['sum'] = xp.full_like(p._data, init)
             state['step'] += 1
             clr = lr / (1.0 + (state['step'] - 1) * lr_decay)
             acc = state['sum']
@@ -38,5 +38,5 @@ class Adagrad(Optimizer):
             t += eps
             xp.divide(g, t, out=t)
             t *= clr
-            p.data -= t
+            p._data -= t
             p._vc[0] += 1

@@ -38,7 +38,7 @@ class Adam(Optimizer):
         amsgrad, maximize = group['amsgrad'], group['maximize']
         decoupled = group.get('decoupled_weight_decay', False)
         for p, g, state in self._with_grads(group, 0.0 if decoupled else wd, maximize):
-            data = p.data
+            data = p._data
             if decoupled and wd:
                 data *= 1.0 - lr * wd
             xp = backend.array_module(data)

@@ -95,7 +95,7 @@ class Optimizer:
         for p in params:
             if not p.requires_grad:
                 raise ValueError(f"{name}: optimizing a tensor that does not require grad "
-                                 f"(shape {p.shape}, dtype {p.data.dtype})")
+                                 f"(shape {p.shape}, dtype {p._data.dtype})")
             if p.grad_fn is not None:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (shape {p.shape})")
         if len({id(p) for p in params}) != len(params):
@@ -121,11 +121,11 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    g = p.grad.data
+                    g = p.grad._data
                     if getattr(g.flags, 'writeable', True):  # cupy arrays are always writeable
                         g.fill(0)
                     else:
-                        p.grad.data = backend.array_module(g).zeros_like(g)
+                        p.grad._data = backend.array_module(g).zeros_like(g)
 
     def step(self, closure=None):
         """Perform one optimisation step. ``closure`` (optional) re-evaluates the
@@ -149,7 +149,7 @@ class Optimizer:
         if state is None:
             state = self.state[p] = {}
             return state
-        kind = type(p.data)
+        kind = type(p._data)
         for key, value in state.items():
             if type(value) is not kind and _is_array(value):
                 state[key] = backend.move(value, p.device)  # replaces a value, not a key: safe while iterating
@@ -157,7 +157,7 @@ class Optimizer:
 
     def _with_grads(self, group, weight_decay=0.0, maximize=False):
         """Yield ``(p, g, state)`` for each parameter of ``group`` that has a gradient:
-        ``g`` from ``_grad`` (possibly ``p.grad.data`` itself: never written to), ``state``
+        ``g`` from ``_grad`` (possibly ``p.grad._data`` itself: never written to), ``state``
         from ``_state_of``."""
         for p in group['params']:
             if p.grad is not None:
@@ -165,19 +165,19 @@ class Optimizer:
 
     @staticmethod
     def _grad(p, weight_decay, maximize):
-        """The gradient to use for ``p`` (an array; may be ``p.grad.data`` itself,
+        """The gradient to use for ``p`` (an array; may be ``p.grad._data`` itself,
         which must then not be written to) with L2 weight decay and ``maximize``."""
-        g = p.grad.data
-        if g.shape != p.data.shape:
+        g = p.grad._data
+        if g.shape != p._data.shape:
             raise RuntimeError(f"optimizer: gradient of shape {g.shape} does not match parameter of "
-                               f"shape {p.data.shape}")
+                               f"shape {p._data.shape}")
         if maximize:
             g = -g
             if weight_decay:
-                g += weight_decay * p.data
+                g += weight_decay * p._data
         elif weight_decay:
-            g = p.data * weight_decay
-            g += p.grad.data
+            g = p._data * weight_decay
+            g += p.grad._data
         return g
 
     # ------------------------------------------------------------------ state dict
@@ -242,16 +242,16 @@ def _cast_state(name, key, value, p):
     """A state entry loaded for parameter ``p``: arrays are copied onto ``p``'s
     device (floating ones in ``p``'s dtype); ``step`` becomes an int."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if key == 'step':
         return int(value.item() if _is_array(value) else value)
     if _is_array(value):
-        xp = backend.array_module(p.data)
+        xp = backend.array_module(p._data)
         arr = backend.move(value, p.device)
         if arr.dtype.kind == 'f':
-            if arr.shape != p.data.shape and arr.ndim:
+            if arr.shape != p._data.shape and arr.ndim:
                 raise ValueError(f"{name}.load_state_dict: state {key!r} of shape {arr.shape} does not "
-                                 f"match parameter of shape {p.data.shape}")
-            arr = arr.astype(p.data.dtype, copy=False)
+                                 f"match parameter of shape {p._data.shape}")
+            arr = arr.astype(p._data.dtype, copy=False)
         return xp.array(arr, copy=True)
     return copy.deepcopy(value)

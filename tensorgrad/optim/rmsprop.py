@@ -24,14 +24,14 @@ class RMSprop(Optimizer):
         wd, momentum = float(group['weight_decay']), float(group['momentum'])
         centered, maximize = group['centered'], group['maximize']
         for p, g, state in self._with_grads(group, wd, maximize):
-            xp = backend.array_module(p.data)
+            xp = backend.array_module(p._data)
             if not state:
                 state['step'] = 0
-                state['square_avg'] = xp.zeros_like(p.data)
+                state['square_avg'] = xp.zeros_like(p._data)
                 if momentum > 0:
-                    state['momentum_buffer'] = xp.zeros_like(p.data)
+                    state['momentum_buffer'] = xp.zeros_like(p._data)
                 if centered:
-                    state['grad_avg'] = xp.zeros_like(p.data)
+                    state['grad_avg'] = xp.zeros_like(p._data)
             state['step'] += 1
             sq = state['square_avg']
             sq *= alpha
@@ -57,5 +57,5 @@ class RMSprop(Optimizer):
                 xp.multiply(buf, lr, out=t)
             else:
                 t *= lr
-            p.data -= t
+            p._data -= t
             p._vc[0] += 1

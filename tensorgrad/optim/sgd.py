@@ -33,7 +33,7 @@ class SGD(Optimizer):
             if p.grad is None:
                 continue
             g = self._grad(p, wd, maximize)
-            owned = g is not p.grad.data  # g is a temporary we may overwrite
+            owned = g is not p.grad._data  # g is a temporary we may overwrite
             if momentum:
                 state = self._state_of(p)
                 buf = state.get('momentum_buffer')
@@ -57,7 +57,7 @@ class SGD(Optimizer):
                     g, owned = buf, False
             if owned:
                 g *= lr
-                p.data -= g
+                p._data -= g
             else:
-                p.data -= lr * g
+                p._data -= lr * g
             p._vc[0] += 1

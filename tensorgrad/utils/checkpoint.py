@@ -112,7 +112,7 @@ class _CheckpointMixin:
         detached = []
         for a in args:
             if isinstance(a, Tensor):
-                d = Tensor._wrap(a.data, a.requires_grad)
+                d = Tensor._wrap(a._data, a.requires_grad)
                 d._vc = a._vc
                 detached.append(d)
             else:
@@ -138,7 +138,7 @@ class _CheckpointMixin:
         if reentrant:
             if roots:
                 run_backward(roots, seeds, retain_graph=True)
-            got = {id(d): (d.grad.data if d.grad is not None else None) for d in keys}
+            got = {id(d): (d.grad._data if d.grad is not None else None) for d in keys}
             grads_out = [got.get(id(d)) if isinstance(d, Tensor) else None for d in detached]
             return tuple(grads_out[i] for i in range(n_args))
         capture = {}
@@ -192,7 +192,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     detached = []
     for a in args:
         if isinstance(a, Tensor):
-            d = Tensor._wrap(a.data, a.requires_grad)
+            d = Tensor._wrap(a._data, a.requires_grad)
             d._vc = a._vc
             detached.append(d)
         else:
@@ -212,7 +212,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     single = not isinstance(result, (tuple, list))
     outs = [result] if single else list(result)
     # cut the outputs off fn's graph: only the inputs (and boundary edges) stay alive
-    cut = [Tensor._wrap(o.data) if isinstance(o, Tensor) else o for o in outs]
+    cut = [Tensor._wrap(o._data) if isinstance(o, Tensor) else o for o in outs]
     del result, outs  # fn's graph is freed here (nothing else refers to its nodes)
     if not reentrant:
         extra = _boundary(record, roots)
@@ -223,10 +223,10 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     if needs and tensor_outs:
         edges = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
         edges += tuple(t if isinstance(t, Node) else (t.grad_fn or t) for t in extra)
-        xp = backend.array_module(tensor_outs[0].data)
-        out_meta = tuple((o.data.shape, o.data.dtype) for o in tensor_outs)
+        xp = backend.array_module(tensor_outs[0]._data)
+        out_meta = tuple((o._data.shape, o._data.dtype) for o in tensor_outs)
         saved = (function, tuple(args), kwargs, rng, len(args), tuple(extra), reentrant, out_meta, xp)
-        differentiable = [o.data.dtype.kind == 'f' for o in tensor_outs]
+        differentiable = [o._data.dtype.kind == 'f' for o in tensor_outs]
         node_cls = CheckpointMultiBackward if len(tensor_outs) > 1 else CheckpointBackward
         node = attach(tensor_outs, node_cls, edges, saved, differentiable)
         # recomputation reads the inputs again: an in-place change to one before backward raises

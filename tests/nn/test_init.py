@@ -23,7 +23,7 @@ def test_uniform_normal_constant():
     assert a.min() >= -2 and a.max() <= 3 and abs(a.mean() - 0.5) < 0.05
     init.normal_(p, 1.0, 2.0)
     assert abs(p.numpy().mean() - 1) < 0.05 and abs(p.numpy().std() - 2) < 0.05
-    assert p.grad_fn is None and p.requires_grad and p.data.dtype == np.float32
+    assert p.grad_fn is None and p.requires_grad and p._data.dtype == np.float32
     init.constant_(p, 0.3)
     assert np.all(p.numpy() == np.float32(0.3))
     init.zeros_(p)
@@ -109,12 +109,12 @@ def test_seeded_and_in_place_without_graph():
     a = init.normal_(param(4, 4)).numpy().copy()
     tg.manual_seed(7)
     p = param(4, 4)
-    data = p.data
+    data = p._data
     b = init.normal_(p).numpy()
     np.testing.assert_array_equal(a, b)
-    assert p.data is data and p.grad_fn is None
+    assert p._data is data and p.grad_fn is None
     # initialisation on float64 keeps the dtype
-    assert init.kaiming_uniform_(param(3, 3, dtype=np.float64)).data.dtype == np.float64
+    assert init.kaiming_uniform_(param(3, 3, dtype=np.float64))._data.dtype == np.float64
     tg.manual_seed(5)
     m1 = nn.Linear(4, 4)
     tg.manual_seed(5)

@@ -125,12 +125,12 @@ def test_state_dict_round_trip():
     assert isinstance(sd, OrderedDict)
     assert 'scratch' not in ''.join(sd)
     assert all(not v.requires_grad for v in sd.values())
-    assert np.shares_memory(sd['2.weight'].data, src[2].weight.data)
+    assert np.shares_memory(sd['2.weight']._data, src[2].weight._data)
     res = dst.load_state_dict(sd)
     assert res.missing_keys == [] and res.unexpected_keys == []
     for k, v in dst.state_dict().items():
         assert_close(v, sd[k], 0, 0, k)
-    assert not np.shares_memory(dst[2].weight.data, src[2].weight.data)
+    assert not np.shares_memory(dst[2].weight._data, src[2].weight._data)
     x = tg.randn(4, 3)
     src.eval(), dst.eval()
     assert_close(dst(x), src(x), 0, 0)
@@ -199,12 +199,12 @@ def test_to_dtype_moves_params_grads_and_buffers():
     m = make()
     m(tg.randn(4, 3)).sum().backward()
     assert m.to(tg.float64) is m
-    assert all(p.data.dtype == np.float64 for p in m.parameters())
-    assert all(p.grad.data.dtype == np.float64 for p in m.parameters())
-    assert m[0].bn.running_mean.data.dtype == np.float64
-    assert m[0].bn.num_batches_tracked.data.dtype == np.int64
+    assert all(p._data.dtype == np.float64 for p in m.parameters())
+    assert all(p.grad._data.dtype == np.float64 for p in m.parameters())
+    assert m[0].bn.running_mean._data.dtype == np.float64
+    assert m[0].bn.num_batches_tracked._data.dtype == np.int64
     m.float()
-    assert all(p.data.dtype == np.float32 for p in m.parameters())
+    assert all(p._data.dtype == np.float32 for p in m.parameters())
     assert m.to('cpu') is m and m.cpu() is m
 
 
@@ -248,7 +248,7 @@ def test_repr_matches_torch():
 def test_deepcopy_and_pickle():
     m = make()
     c = copy.deepcopy(m)
-    c[2].weight.data[...] = 7
+    c[2].weight._data[...] = 7
     assert not np.any(m[2].weight.numpy() == 7)
     assert isinstance(c[2].weight, nn.Parameter)
     p = pickle.loads(pickle.dumps(m))

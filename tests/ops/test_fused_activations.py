@@ -75,12 +75,12 @@ def test_gelu_float32_accuracy_dense_grid():
     xd = x.astype(np.float64)
     ref = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in xd])
     y = tg.gelu(tg.tensor(x))
-    assert y.data.dtype == np.float32
-    err = np.abs(y.data - ref)
+    assert y._data.dtype == np.float32
+    err = np.abs(y._data - ref)
     assert (err <= 2e-7 + 2e-7 * np.abs(ref)).all(), err.max()
     y64 = tg.gelu(tg.tensor(xd))
-    assert y64.data.dtype == np.float64 and np.abs(y64.data - ref).max() < 1e-13
-    assert np.isnan(tg.gelu(tg.tensor(np.array([np.nan], np.float32))).data[0])
+    assert y64._data.dtype == np.float64 and np.abs(y64._data - ref).max() < 1e-13
+    assert np.isnan(tg.gelu(tg.tensor(np.array([np.nan], np.float32)))._data[0])
 
 
 def test_gelu_threaded_matches_torch(threaded, device):

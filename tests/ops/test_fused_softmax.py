@@ -49,7 +49,7 @@ def test_softmax_shift_paths(rows, device):
         if grad:
             compare(lambda x, f=tfn: f(x, -1), lambda x, f=ffn: f(x, -1), x, device=device)
         else:
-            y = tfn(tg.tensor(x), -1).data
+            y = tfn(tg.tensor(x), -1)._data
             assert_close(y, ffn(torch.tensor(x), -1).numpy())
     if grad:
         t = RNG.integers(0, 4, size=x.shape[0])
@@ -59,14 +59,14 @@ def test_softmax_shift_paths(rows, device):
 
 def test_softmax_nan_row_and_float64(device):
     x = np.array([[np.nan, 1.0, 2.0], [1.0, 2.0, 3.0]], np.float32)
-    y = tg.softmax(tg.tensor(x), -1).data
+    y = tg.softmax(tg.tensor(x), -1)._data
     assert np.isnan(y[0]).all()
     np.testing.assert_allclose(y[1], F.softmax(torch.tensor(x[1]), -1).numpy(), rtol=1e-6)
     x64 = RNG.standard_normal((6, 9)) * 300  # float64: direct exp is safe far beyond float32's range
     for fn, ref in ((tg.softmax, F.softmax), (tg.log_softmax, F.log_softmax)):
         out = fn(tg.tensor(x64), -1)
-        assert out.data.dtype == np.float64
-        np.testing.assert_allclose(out.data, ref(torch.tensor(x64), -1).numpy(), rtol=1e-10, atol=1e-12)
+        assert out._data.dtype == np.float64
+        np.testing.assert_allclose(out._data, ref(torch.tensor(x64), -1).numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_softmax_threaded_mixed_blocks(threaded, device):

@@ -1,7 +1,7 @@
 """Gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and
 ``parameters_to_vector`` / ``vector_to_parameters``, as ``torch.nn.utils``.
 
-Clipping replaces ``p.grad.data`` with a new array instead of writing into
+Clipping replaces ``p.grad._data`` with a new array instead of writing into
 it: one gradient array may be shared by several tensors.
 """
 import math
@@ -57,10 +57,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = [p for p in _params(parameters) if p.grad is not None]
     if not grads:
         return Tensor(0.0, requires_grad=False)
-    first = grads[0].grad.data
+    first = grads[0].grad._data
     xp = backend.array_module(first)
     device = grads[0].device
-    norms = [backend.move(_vector_norm(backend.array_module(p.grad.data), p.grad.data, p_norm), device)
+    norms = [backend.move(_vector_norm(backend.array_module(p.grad._data), p.grad._data, p_norm), device)
              for p in grads]
     dtype = first.dtype if first.dtype.kind == 'f' else np.dtype('float32')
     total = _vector_norm(xp, xp.stack([n.astype(dtype, copy=False) for n in norms]), p_norm)
@@ -74,8 +74,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = xp.asarray(max_norm, dtype=dtype) / (total + xp.asarray(1e-6, dtype=dtype))
     coef = xp.minimum(coef, xp.asarray(1, dtype=dtype))
     for p in grads:
-        g = p.grad.data
-        p.grad.data = g * coef.astype(g.dtype, copy=False)
+        g = p.grad._data
+        p.grad._data = g * coef.astype(g.dtype, copy=False)
     return Tensor._wrap(total)
 
 
@@ -85,8 +85,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _params(parameters):
         if p.grad is not None:
-            g = p.grad.data
-            p.grad.data = backend.array_module(g).clip(g, -clip_value, clip_value)
+            g = p.grad._data
+            p.grad._data = backend.array_module(g).clip(g, -clip_value, clip_value)
 
 
 def parameters_to_vector(parameters):
@@ -108,15 +108,15 @@ def vector_to_parameters(vec, parameters):
     if vec.ndim != 1:
         raise ValueError(f"vector_to_parameters: expected a 1-d vector, got shape {vec.shape}")
     params = _params(parameters)
-    total = sum(p.data.size for p in params)
+    total = sum(p._data.size for p in params)
     if total != vec.shape[0]:
         raise ValueError(f"vector_to_parameters: vector has {vec.shape[0]} elements, the parameters "
                          f"{total}")
-    src = vec.data
+    src = vec._data
     offset = 0
     for p in params:
-        n = p.data.size
-        chunk = backend.move(src[offset:offset + n], p.device).reshape(p.data.shape)
-        p.data[...] = chunk
+        n = p._data.size
+        chunk = backend.move(src[offset:offset + n], p.device).reshape(p._data.shape)
+        p._data[...] = chunk
         p._vc[0] += 1
         offset += n
