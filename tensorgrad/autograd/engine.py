@@ -64,6 +64,15 @@ def _check_versions(node):
                 f"clone it before modifying it in place")
 
 
+def _add(a, b):
+    """``a + b`` as an array: NumPy returns a scalar for two 0-d arrays, and a
+    scalar cannot be accumulated into in place later."""
+    s = a + b
+    if s.__class__ is not _ndarray and isinstance(s, np.generic):
+        s = np.asarray(s)
+    return s
+
+
 def _merge(buffers, owned, key, grad):
     """Accumulate ``grad`` for ``key``; the first merge copies, so arrays that
     may be shared with other edges are never written in place."""
@@ -74,9 +83,9 @@ def _merge(buffers, owned, key, grad):
         try:
             prev += grad
         except (ValueError, TypeError):  # broadcast-shaped or differently typed: out of place
-            buffers[key] = prev + grad
+            buffers[key] = _add(prev, grad)
     else:
-        buffers[key] = prev + grad
+        buffers[key] = _add(prev, grad)
         owned.add(key)
 
 
@@ -84,7 +93,7 @@ def _merge_slot(buffers, parent, index, grad):
     slots = buffers.get(parent)
     if slots is None:
         slots = buffers[parent] = [None] * parent.n_outputs
-    slots[index] = grad if slots[index] is None else slots[index] + grad
+    slots[index] = grad if slots[index] is None else _add(slots[index], grad)
 
 
 _TENSOR = [None]  # the Tensor class, bound on first use (tensorgrad._tensor imports this module)
@@ -132,7 +141,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 given.add(id(grad))
                 item.grad = Tensor._wrap(grad)
             else:
-                item.grad._data = item.grad._data + grad
+                item.grad._data = _add(item.grad._data, grad)
             continue
         node = item
         if node.hooks:
@@ -140,7 +149,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         if node.retained is not None:
             t = node.retained()
             if t is not None:
-                t.grad = Tensor._wrap(grad.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad)
+                t.grad = Tensor._wrap(grad.copy()) if t.grad is None else Tensor._wrap(_add(t.grad._data, grad))
         if capture is not None and node in capture:
             capture[node] = grad
         if isinstance(node, OutputRef):
@@ -175,6 +184,10 @@ def _run_hooks(hooks, grad, tensor_cls):
                 out = out._data
             elif not hasattr(out, 'shape'):
                 out = np.asarray(out, dtype=grad.dtype)
+            if out.shape != grad.shape:
+                raise RuntimeError(f"backward: hook '{getattr(hook, '__name__', hook)}' has changed the size "
+                                   f"of value: it returned shape {tuple(out.shape)} for a gradient of shape "
+                                   f"{tuple(grad.shape)}")
             if out.dtype != grad.dtype:  # a hook must not change the gradient's dtype
                 out = out.astype(grad.dtype)
             grad = out

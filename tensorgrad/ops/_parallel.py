@@ -87,6 +87,9 @@ def elementwise(fn, out, *arrays, block=1 << 15):
     """``out[...] = fn(*arrays)`` for same-shape arrays, computed blockwise over
     the flattened arrays (in cache, on several threads for big inputs)."""
     xp = backend.array_module(out)
+    if not out.flags.c_contiguous:  # reshape(-1) would be a copy: the writes would be lost
+        out[...] = elementwise(fn, xp.empty(out.shape, dtype=out.dtype), *arrays, block=block)
+        return out
     flat = [a.reshape(-1) for a in arrays]
     of = out.reshape(-1)
 

@@ -58,7 +58,7 @@ def _erf_array(x):
     """erf of a float array, computed in its own dtype (float16 in float32):
     within 1.4e-7 of the exact erf in float32, a few ulp in float64."""
     xd = x if x.dtype.itemsize >= 4 else x.astype(np.float32)
-    out = elementwise(_erf_kernel, backend.array_module(xd).empty_like(xd), xd)
+    out = elementwise(_erf_kernel, backend.array_module(xd).empty(xd.shape, dtype=xd.dtype), xd)
     return out.astype(x.dtype, copy=False)
 
 
@@ -100,8 +100,10 @@ def _gelu_float32(x):
     f32 = np.float32
     c = tuple(f32(v) for v in _LOG_PHI_NEG)
     half, clip = f32(0.5), f32(5.6)
-    cdf = xp.empty_like(x)
-    y = xp.empty_like(x)
+    # C-ordered outputs (not empty_like, which keeps a transposed input's layout), so that
+    # reshape(-1) below is a view and the blockwise writes land in them
+    cdf = xp.empty(x.shape, dtype=x.dtype)
+    y = xp.empty(x.shape, dtype=x.dtype)
     xf, cf, yf = x.reshape(-1), cdf.reshape(-1), y.reshape(-1)
 
     def run(lo, hi):

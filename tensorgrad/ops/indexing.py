@@ -67,10 +67,17 @@ def getitem(x, slice_):
         out = xd[index]
     except IndexError as e:
         raise IndexError(f"getitem: index {_describe(index)} is invalid for a tensor of shape {xd.shape}: {e}") from None
-    t = track(out, GetItemBackward, (x,), (xd.shape, index, basic))
+    if basic and out.__class__ is not np.ndarray and isinstance(out, np.generic):
+        # all-integer index: NumPy gives a scalar copy; PyTorch a 0-d view (``b[1, 2].add_(1)`` writes into b)
+        out = xd[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
     if basic:
+        t = track(out, GetItemBackward, (x,), (xd.shape, index, basic))
         as_view(t, x)
-    return t
+        return t
+    # index tensors changed in place before backward would route the gradient wrongly
+    items = slice_ if isinstance(slice_, tuple) else (slice_,)
+    return track(out, GetItemBackward, (x,), (xd.shape, index, basic),
+                 check=tuple(i for i in items if isinstance(i, Tensor)))
 
 
 def _describe(index):
@@ -216,11 +223,26 @@ def gather(x, dim, index):
         out = xp.take_along_axis(src, idx, axis=axis)
     except IndexError as e:
         raise IndexError(f"gather: index out of range for dim {dim} of size {xd.shape[axis]}: {e}") from None
-    return track(out, GatherBackward, (x,), (xd.shape, idx, axis))
+    return track(out, GatherBackward, (x,), (xd.shape, idx, axis),
+                 check=(index,) if isinstance(index, Tensor) else None)
 
 
 def index_select(x, dim, index):
     """The entries of ``x`` at ``index`` (1-D integer tensor) along ``dim``."""
-    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    axis = dim % x._data.ndim
-    return getitem(x, (slice(None),) * axis + (Tensor._wrap(idx),))
+    nd = x._data.ndim
+    if not -max(nd, 1) <= dim < max(nd, 1):
+        raise IndexError(f"index_select: dim {dim} is out of range for a tensor with {nd} dimensions")
+    if not isinstance(index, Tensor):
+        index = Tensor._wrap(np.asarray(index))
+    if index._data.ndim > 1 or index._data.dtype.kind not in 'iu':
+        raise TypeError(f"index_select: index must be a 0-d or 1-D integer tensor, got shape "
+                        f"{tuple(index._data.shape)} and dtype {index._data.dtype}")
+    if nd == 0:  # torch: a one-element index into a scalar gives the scalar
+        if index._data.size != 1:
+            raise RuntimeError(f"index_select: index into a 0-d tensor can have only 1 value, got "
+                               f"{index._data.size}")
+        return getitem(x.reshape(1), index.reshape(-1)).reshape(())
+    axis = dim % nd
+    if index._data.ndim == 0:
+        index = index.reshape(1)
+    return getitem(x, (slice(None),) * axis + (index,))

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, as_view, retire_views
-from ..autograd.grad_mode import GRAD_MODE
+from ..autograd.grad_mode import GRAD_MODE, no_grad
 from . import views
 from .indexing import normalize_index
 
@@ -27,6 +27,11 @@ def _any_requires_grad(args):
 def apply_inplace(self, name, compute, *args):
     """Run ``compute(src, *args)`` (an out-of-place op) and store its result in ``self``."""
     if GRAD_MODE.enabled and (self.requires_grad or _any_requires_grad(args)):
+        if self._data.dtype.kind not in 'fc':  # an int/bool tensor holds no gradient: the cast cuts the graph
+            with no_grad():
+                res = compute(self, *args)
+            _write(self, name, res._data)
+            return self
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in place "
                                f"(do it under tensorgrad.no_grad(), or on a clone)")

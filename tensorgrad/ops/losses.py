@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, track
+from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.node import Node
 from . import _parallel
 from ._checks import _array, _float_array, _same_device
@@ -183,9 +184,10 @@ def _cross_entropy_plain(input, target, ignore_index, reduction):  # noqa: A002
     s, c = _exp_rows(xd, e)
     flat = np.arange(N) * C
     flat += td
-    total = np.log(s).sum() - xd.reshape(-1)[flat].sum()
-    if c is not None:
-        total += c.sum()
+    picked = xd.reshape(-1)[flat]
+    if c is not None:  # z = x - c per row, before any sum: the loss of a row must not depend on the others'
+        picked -= c[:, 0]
+    total = (np.log(s[:, 0]) - picked).sum()
     scale = dt.type(1.0 / N) if reduction == 'mean' else dt.type(1)
     out = np.asarray(total * scale, dtype=dt)
     one = dt.type(1)
@@ -217,6 +219,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     x, t, scalar_in = _loss_layout(op, xd, td, not probs)
     N, C = x.shape[:2]
     wd = _class_weight(op, weight, xd, C)
+    # class-index targets: the weight is treated as a constant (PyTorch refuses a weight that
+    # requires grad there; tensorgrad's documented tensor() requires grad by default)
+    if probs and isinstance(weight, Tensor) and weight.requires_grad and GRAD_MODE.enabled:
+        return _cross_entropy_probs_composite(input, target, weight, reduction, label_smoothing)
     xp = backend.array_module(x)
     dt = x.dtype
     eps = float(label_smoothing)
@@ -269,6 +275,22 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     if probs:
         return track(out, CrossEntropyBackward, (input, target), saved, check=(target,))
     return track(out, CrossEntropyBackward, (input,), saved)
+
+
+def _cross_entropy_probs_composite(input, target, weight, reduction, label_smoothing):  # noqa: A002
+    """Probability-target cross entropy from differentiable ops, used when the class
+    ``weight`` itself needs a gradient (the fused kernel gives none for it)."""
+    from .softmax import log_softmax  # noqa: PLC0415 - rarely used
+    cdim = 0 if input._data.ndim == 1 else 1
+    C = input._data.shape[cdim]
+    t = target
+    if label_smoothing > 0:
+        t = t * (1 - label_smoothing) + label_smoothing / C
+    w = weight.reshape((C,) + (1,) * (input._data.ndim - cdim - 1))
+    loss = -(log_softmax(input, cdim) * t * w).sum(cdim)
+    if reduction == 'mean':
+        return loss.sum() / max(loss._data.size, 1)
+    return loss.sum() if reduction == 'sum' else loss
 
 
 class NllLossBackward(Node):

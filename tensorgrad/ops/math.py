@@ -258,7 +258,7 @@ def cumprod(x, dim=None, axis=None):
     xp = backend.array_module(xd)
     out = xp.cumprod(xd, axis=ax, dtype=xd.dtype if xd.dtype.kind == 'f' else np.int64)
     res = out.reshape(()) if x._data.ndim == 0 else out
-    return track(res, CumprodBackward, (x,), (xd, out, ax, x._data.shape), check=(x,))
+    return track(res, CumprodBackward, (x,), (xd, out, ax, x._data.shape), check=(x,), check_out=True)
 
 
 # ---------------------------------------------------------------------- triangles, roll

@@ -375,11 +375,11 @@ class FlipBackward(Node):
 
 
 def flip(x, dims):
-    """Reverse the order of elements along ``dims``."""
+    """Reverse the order of elements along ``dims``; a copy, as PyTorch (not a view)."""
     nd = x._data.ndim
     axes = tuple(_dim('flip', d, nd) for d in ((dims,) if isinstance(dims, (int, np.integer)) else dims))
     xp = backend.array_module(x._data)
-    return _track_view(xp.flip(x._data, axes), FlipBackward, x, axes)
+    return track(xp.flip(x._data, axes).copy(), FlipBackward, (x,), axes)
 
 
 import builtins  # noqa: E402

@@ -94,9 +94,11 @@ def _log_softmax_arrays(x, axis):
     def run(lo, hi):
         s, c = _exp_rows(x2[lo:hi], e[lo:hi])
         lse = xp.log(s)
-        if c is not None:
-            lse += c
-        xp.subtract(x2[lo:hi], lse, out=out[lo:hi])
+        if c is None:
+            xp.subtract(x2[lo:hi], lse, out=out[lo:hi])
+        else:  # (x - c) - log(s): adding c to log(s) first would round away log(s)'s digits
+            xp.subtract(x2[lo:hi], c, out=out[lo:hi])
+            out[lo:hi] -= lse
         xp.reciprocal(s, out=inv_s[lo:hi])
     parallel_rows(run, x2.shape[0], x2.size, xp, _block(x2.shape[1]))
     return out.reshape(x.shape), e, inv_s
