@@ -192,3 +192,34 @@ def test_log_softmax_and_cross_entropy_keep_precision_at_large_logits(dtype):
     alone = F.cross_entropy(tg.tensor(a[:1]), tg.tensor(t[:1])).item()
     np.testing.assert_allclose(alone, TF.cross_entropy(torch.tensor(a[:1]), torch.tensor(t[:1])).item(),
                                rtol=1e-6)
+
+
+MIXED_INDICES = {
+    'int-slice-list': (0, slice(None), [0, 1]),
+    'list-slice-int': ([0, 1], slice(None), 0),
+    'int-list-list': (0, [0, 2], [1, 3]),
+    'ellipsis-int-list': (Ellipsis, 1, [0, 1]),
+    'int-none-slice-list': (1, None, slice(None), [2, 0]),
+    'int-mask': (0, np.array([[True, False, True, True], [False] * 4, [True] * 4])),
+}
+
+
+@pytest.mark.parametrize('name', MIXED_INDICES)
+def test_integer_and_advanced_indices_place_dims_as_torch(name):
+    a = np.arange(24.).reshape(2, 3, 4)
+    res = []
+    for lib in (tg, torch):
+        idx = tuple(lib.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in MIXED_INDICES[name])
+        x = lib.tensor(a, requires_grad=True)
+        y = x[idx]
+        g = np.arange(1., 1 + y.numel()).reshape(tuple(y.shape))
+        (y * lib.tensor(g)).sum().backward()
+        z = lib.tensor(a.copy(), requires_grad=False)
+        z[idx] = lib.tensor(g, requires_grad=False)  # setitem without a graph
+        v = lib.tensor(g, requires_grad=True)
+        w = x * 1
+        w[idx] = v * 2  # recorded setitem
+        (w * lib.tensor(a)).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy(), z.numpy(), v.grad.numpy()))
+    for u, v in zip(*res):
+        np.testing.assert_array_equal(u, v)

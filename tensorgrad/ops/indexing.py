@@ -35,7 +35,61 @@ def normalize_index(index, device):
         elif not _is_basic(it):
             raise TypeError(f"getitem: unsupported index {it!r} of type {type(it).__name__}")
         out.append(it)
+    if not basic and len(out) > 1:
+        split = _split_integers_first(out)
+        if split is not None:
+            return split, basic
     return (tuple(out) if isinstance(index, tuple) else out[0]), basic
+
+
+class TwoStep(tuple):
+    """An index ``(first, second)`` applied as ``a[first][second]``: PyTorch applies
+    integer indices (as ``select``) before advanced ones, so for ``x`` of shape
+    (2, 3, 4) ``x[0, :, [0, 1]]`` has shape (3, 2), where NumPy would put the
+    advanced dimension first, (2, 3)."""
+    __slots__ = ()
+
+
+def _is_int(it):
+    return isinstance(it, (int, np.integer)) and not isinstance(it, bool)
+
+
+def _split_integers_first(items):
+    """``TwoStep`` for a tuple index mixing integers with integer/bool arrays, else None."""
+    if not any(_is_int(it) for it in items) or not any(hasattr(it, 'ndim') and it.ndim for it in items):
+        return None
+    if any(isinstance(it, bool) or (hasattr(it, 'ndim') and it.ndim == 0) for it in items):
+        return None  # 0-d array and bool indices keep NumPy's placement
+    first, second = [], []
+    for it in items:
+        if _is_int(it):
+            first.append(it)
+        elif hasattr(it, 'ndim'):
+            n = it.ndim if it.dtype == np.bool_ else 1  # a bool mask spans its own number of dims
+            first.extend([slice(None)] * n)
+            second.append(it)
+        elif it is Ellipsis:
+            first.append(it)
+            second.append(it)
+        else:  # a slice or None: applied in the first step, the axis kept whole in the second
+            first.append(it)
+            second.append(slice(None))
+    return TwoStep((tuple(first), tuple(second)))
+
+
+def take(arr, index):
+    """``arr[index]`` for a normalised index (a ``TwoStep`` included)."""
+    if index.__class__ is TwoStep:
+        return arr[index[0]][index[1]]
+    return arr[index]
+
+
+def put(arr, index, value):
+    """``arr[index] = value`` for a normalised index (a ``TwoStep`` included)."""
+    if index.__class__ is TwoStep:
+        arr[index[0]][index[1]] = value
+    else:
+        arr[index] = value
 
 
 class GetItemBackward(Node):
@@ -47,10 +101,14 @@ class GetItemBackward(Node):
         gx = xp.zeros(shape, dtype=g.dtype)
         if basic:
             gx[index] = g
-        elif xp is np:
-            np.add.at(gx, index, g)  # repeated indices accumulate
+            return (gx,)
+        dst = gx
+        if index.__class__ is TwoStep:
+            dst, index = gx[index[0]], index[1]  # a view of gx
+        if xp is np:
+            np.add.at(dst, index, g)  # repeated indices accumulate
         else:
-            _scatter_add_cupy(gx, index, g)
+            _scatter_add_cupy(dst, index, g)
         return (gx,)
 
 
@@ -64,7 +122,7 @@ def getitem(x, slice_):
     index, basic = normalize_index(slice_, x.device)
     xd = x._data
     try:
-        out = xd[index]
+        out = take(xd, index)
     except IndexError as e:
         raise IndexError(f"getitem: index {_describe(index)} is invalid for a tensor of shape {xd.shape}: {e}") from None
     if basic and out.__class__ is not np.ndarray and isinstance(out, np.generic):
@@ -81,6 +139,8 @@ def getitem(x, slice_):
 
 
 def _describe(index):
+    if index.__class__ is TwoStep:
+        index = index[0] + index[1]
     items = index if isinstance(index, tuple) else (index,)
     return '(' + ', '.join(f'array{tuple(i.shape)}' if hasattr(i, 'shape') else repr(i) for i in items) + ')'
 
@@ -100,10 +160,10 @@ class SetItemBackward(Node):
         gx = None
         if self.next[0] is not None:
             gx = g.copy()
-            gx[index] = 0
+            put(gx, index, 0)
         gv = None
         if self.next[1] is not None:
-            gv = g[index]
+            gv = take(g, index)
             if gv.shape != value_shape:
                 gv = unbroadcast(gv, value_shape)
         return gx, gv
@@ -121,7 +181,7 @@ def setitem_op(x, index, value):
         value = None
     out = x._data.copy()
     try:
-        out[index] = vd
+        put(out, index, vd)
     except (ValueError, IndexError) as e:
         raise type(e)(f"setitem: cannot assign a value of shape {getattr(vd, 'shape', ())} to index "
                       f"{_describe(index)} of a tensor of shape {x._data.shape}: {e}") from None
@@ -148,7 +208,7 @@ def where(condition, x=None, y=None):
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in cond.nonzero())
     like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
     if like is None:
-        like = Tensor(x)
+        like = Tensor(x, requires_grad=False)
     x = _constant(x, like) if not isinstance(x, Tensor) else x
     y = _constant(y, like) if not isinstance(y, Tensor) else y
     xd, yd = x._data, y._data

@@ -14,7 +14,7 @@ from .. import backend
 from .._tensor import Tensor, as_view, retire_views
 from ..autograd.grad_mode import GRAD_MODE, no_grad
 from . import views
-from .indexing import normalize_index
+from .indexing import normalize_index, put
 
 
 def _any_requires_grad(args):
@@ -147,7 +147,7 @@ def make_inplace_methods(ops):
             idx, _ = normalize_index(index, self.device)
             vd = value._data if isinstance(value, Tensor) else value
             try:
-                self._data[idx] = vd
+                put(self._data, idx, vd)
             except (ValueError, IndexError) as e:
                 raise type(e)(f"setitem: cannot assign a value of shape {getattr(vd, 'shape', ())} to a "
                               f"tensor of shape {self._data.shape}: {e}") from None
