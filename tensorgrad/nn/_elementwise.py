@@ -66,7 +66,7 @@ leaky_relu = pointwise(
 elu = pointwise(
     'elu',
     lambda xp, x, a: xp.where(x > 0, x, a * xp.expm1(xp.minimum(x, 0))),
-    lambda xp, g, x, y, a: xp.where(x > 0, g, g * (y + a)), saves='xy')
+    lambda xp, g, x, y, a: xp.where(x > 0, g, g * (a * xp.exp(xp.minimum(x, 0)))), saves='x')
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -75,12 +75,12 @@ _SA = _SELU_ALPHA * _SELU_SCALE
 selu = pointwise(
     'selu',
     lambda xp, x: xp.where(x > 0, _SELU_SCALE * x, _SA * xp.expm1(xp.minimum(x, 0))),
-    lambda xp, g, x, y: xp.where(x > 0, g * _SELU_SCALE, g * (y + _SA)), saves='xy')
+    lambda xp, g, x, y: xp.where(x > 0, g * _SELU_SCALE, g * (_SA * xp.exp(xp.minimum(x, 0)))), saves='x')
 
 celu = pointwise(
     'celu',
     lambda xp, x, a: xp.where(x > 0, x, a * xp.expm1(xp.minimum(x, 0) / a)),
-    lambda xp, g, x, y, a: xp.where(x > 0, g, g * (y / a + 1)), saves='xy')
+    lambda xp, g, x, y, a: xp.where(x > 0, g, g * xp.exp(xp.minimum(x, 0) / a)), saves='x')
 
 
 def _silu_grad(xp, g, x, y):

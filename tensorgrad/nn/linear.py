@@ -33,6 +33,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+        if self.in_features < 0 or self.out_features < 0:
+            raise RuntimeError(f"Linear: in_features and out_features must be non-negative, got "
+                               f"({in_features}, {out_features})")
         self.weight = _empty(self.out_features, self.in_features)
         self.bias = _empty(self.out_features) if bias else None
         self.reset_parameters()

@@ -94,8 +94,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         keep = dropout_mask(a.shape, dropout_p, dt, xp)
         pdrop = a * keep
     out = pdrop @ vd
+    # saved arrays that alias inputs: key (for the query's gradient) and value (for the scores'
+    # gradient, needed by query, key and a float mask); qs, a and pdrop are fresh arrays
+    scores_need = query.requires_grad or key.requires_grad or (mask_t is not None and mask_t.requires_grad)
     return track(out, AttentionBackward, (query, key, value, mask_t), (qs, kd, vd, a, pdrop, sc, keep),
-                 check=(query, key, value))
+                 check=(key,) * query.requires_grad + (value,) * scores_need)
 
 
 EXPORTS = ('scaled_dot_product_attention',)

@@ -28,7 +28,11 @@ def normalize_index(index, device):
             if backend.device_of(it) is not device:
                 it = backend.move(it, device)
         elif isinstance(it, (list, np.ndarray)) or (backend._cupy is not None and isinstance(it, backend._cupy.ndarray)):
-            it = backend.move(np.asarray(it), device) if isinstance(it, list) else backend.move(it, device)
+            if isinstance(it, list):
+                it = np.asarray(it)
+                if it.size == 0:  # ``x[[]]``: an empty index list selects nothing, as torch
+                    it = it.astype(np.int64)
+            it = backend.move(it, device)
             basic = False
         elif isinstance(it, bool):
             basic = False

@@ -139,6 +139,13 @@ def make_inplace_methods(ops):
         """Copy ``src`` (broadcast to this shape) into this tensor in place."""
         if not isinstance(src, Tensor):
             src = Tensor(src, requires_grad=False)
+        try:
+            fits = np.broadcast_shapes(src._data.shape, self._data.shape) == self._data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"copy_: source of shape {tuple(src._data.shape)} cannot be broadcast to the "
+                               f"destination's shape {tuple(self._data.shape)}")
         return apply_inplace(self, 'copy_', overwrite, src)
 
     def setitem(self, index, value):

@@ -179,7 +179,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             params[name] = pd
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-    x3 = xd.reshape(B, C, -1)
+    x3 = xd.reshape(B, C, int(np.prod(xd.shape[2:], dtype=np.int64)))  # not -1: B may be 0
     n = B * x3.shape[2]
     if training and n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "

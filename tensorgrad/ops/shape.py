@@ -111,6 +111,10 @@ def transpose(x, *dims):
     none, reverse all dimensions (NumPy's)."""
     nd = x._data.ndim
     dims = _shape_args('transpose', dims) if dims else ()
+    if nd == 0 and len(dims) == 2:  # torch accepts dims 0 and -1 on a scalar: a view of it
+        for d in dims:
+            _dim('transpose', d, 1)
+        return reshape(x, ())
     if not dims:
         return permute(x, *reversed(range(nd)))
     if len(dims) == 2:
@@ -336,7 +340,7 @@ def split(x, split_size_or_sections, dim=0):
         size = int(split_size_or_sections)
         if size <= 0:
             raise ValueError(f"split: split size must be positive, got {size}")
-        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]  # torch: one empty piece
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if builtins_sum(sizes) != n:
@@ -355,6 +359,8 @@ def chunk(x, chunks, dim=0):
     if chunks <= 0:
         raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
     n = x._data.shape[_dim('chunk', dim, x._data.ndim)]
+    if n == 0:  # torch: ``chunks`` empty pieces
+        return split(x, [0] * chunks, dim)
     size = -(-n // chunks)
     return split(x, builtins_max(size, 1), dim)
 

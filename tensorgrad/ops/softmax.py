@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .. import backend
-from .._tensor import track
+from .._tensor import Tensor, track
 from ..autograd.node import Node
 from . import _parallel
 from ._checks import _axis, _float_array
@@ -149,22 +149,34 @@ class LogSoftmaxBackward(Node):
         return (out,)
 
 
-def softmax(x, dim=-1):
-    """Softmax over ``dim`` (numerically stable: the max is subtracted first)."""
+def softmax(x, dim=-1, dtype=None):
+    """Softmax over ``dim`` (numerically stable: the max is subtracted first);
+    with ``dtype`` the input is cast to it first, as PyTorch."""
+    if dtype is not None and isinstance(x, Tensor):
+        x = x.to(dtype=dtype)
     xd = _float_array('softmax', x)
     axis = _axis('softmax', dim, xd.ndim)
     if xd.ndim == 0:
         return track(np.ones_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0))
+    if xd.size == 0:  # nothing to normalise (rows of length 0 included), as torch
+        y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
+        return track(y, SoftmaxBackward, (x,), (y, axis))
     y = _softmax_array(xd, axis)
     return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
 
 
-def log_softmax(x, dim=-1):
-    """Logarithm of the softmax over ``dim``, computed stably as ``x - logsumexp(x)``."""
+def log_softmax(x, dim=-1, dtype=None):
+    """Logarithm of the softmax over ``dim``, computed stably as ``x - logsumexp(x)``;
+    with ``dtype`` the input is cast to it first, as PyTorch."""
+    if dtype is not None and isinstance(x, Tensor):
+        x = x.to(dtype=dtype)
     xd = _float_array('log_softmax', x)
     axis = _axis('log_softmax', dim, xd.ndim)
     if xd.ndim == 0:
         return track(np.zeros_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0))
+    if xd.size == 0:
+        y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
+        return track(y, SoftmaxBackward, (x,), (y, axis))
     y, e, inv_s = _log_softmax_arrays(xd, axis)
     return track(y, LogSoftmaxBackward, (x,), (e, inv_s, xd.shape))
 

@@ -1,0 +1,147 @@
+"""Inputs PyTorch accepts (0-d, size-0, saved tensors the gradient never uses)
+and bad inputs it refuses, compared with torch (issue 11, "Raises where torch
+succeeds" and "Clear errors where torch raises")."""
+import numpy as np
+import pytest
+import torch
+
+import tensorgrad as tg
+
+
+def _shape_or_error(fn):
+    out = []
+    for lib in (tg, torch):
+        try:
+            r = fn(lib)
+            out.append(('ok', tuple(r.shape) if hasattr(r, 'shape') else r))
+        except Exception as e:  # noqa: BLE001 - the error type is what is compared
+            out.append(('error', type(e).__name__))
+    return out
+
+
+def _grad_flows(lib, **kw):
+    return lib.tensor(np.ones((2, 3)), requires_grad=True, **kw)
+
+
+SUCCEEDS = {
+    'transpose of a 0-d tensor': lambda L: L.tensor(1.).transpose(0, -1),
+    'split of a size-0 dim': lambda L: len(L.zeros(0, 3).split(2)),
+    'split of a size-0 dim 1': lambda L: len(L.zeros(2, 0).split(2, dim=1)),
+    'chunk of a size-0 dim': lambda L: len(L.zeros(0, 3).chunk(3)),
+    'x[[]]': lambda L: L.ones(3, 2)[[]],
+    'softmax of rows of length 0': lambda L: L.nn.functional.softmax(L.zeros(3, 0), -1),
+    'log_softmax of rows of length 0': lambda L: L.nn.functional.log_softmax(L.zeros(3, 0), -1),
+    'softmax of no rows': lambda L: L.nn.functional.softmax(L.zeros(0, 3), -1),
+    'layer_norm over all dims': lambda L: L.nn.functional.layer_norm(L.ones(3, 4), (3, 4)),
+    'log_softmax of a 0-d tensor': lambda L: L.nn.functional.log_softmax(L.tensor(1.), 0),
+    'batch_norm of an empty batch': lambda L: L.nn.functional.batch_norm(
+        L.zeros(0, 3), L.zeros(3), L.ones(3)),
+    'batch_norm of an empty 3-d batch': lambda L: L.nn.functional.batch_norm(
+        L.zeros(0, 3, 4), L.zeros(3), L.ones(3)),
+    'linear of an empty batch': lambda L: L.nn.functional.linear(L.zeros(0, 3), L.ones(2, 3)),
+    'max_pool2d ceil_mode, kernel larger than input': lambda L: L.nn.functional.max_pool2d(
+        L.ones(1, 1, 2, 2), 3, stride=2, ceil_mode=True, padding=1),
+    'avg_pool2d ceil_mode, kernel larger than input': lambda L: L.nn.functional.avg_pool2d(
+        L.ones(1, 1, 2, 2), 3, stride=2, ceil_mode=True, padding=1),
+}
+
+
+@pytest.mark.parametrize('name', SUCCEEDS)
+def test_succeeds_as_torch(name):
+    ours, ref = _shape_or_error(SUCCEEDS[name])
+    assert ref[0] == 'ok' and ours == ref
+
+
+def test_empty_batch_norm_and_softmax_backward():
+    x = tg.zeros(0, 3, requires_grad=True)
+    w = tg.ones(3, requires_grad=True)
+    y = tg.nn.functional.batch_norm(x, tg.zeros(3, requires_grad=False), tg.ones(3, requires_grad=False), weight=w)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3) and w.grad.tolist() == [0., 0., 0.]
+    x = tg.zeros(3, 0, requires_grad=True)
+    tg.nn.functional.log_softmax(x, -1).sum().backward()
+    assert x.grad.shape == (3, 0)
+
+
+def _modify_after(lib, make, modify):
+    """Build a graph with ``make``, modify one tensor in place with ``modify``, run backward."""
+    tensors, y = make(lib)
+    modify(tensors)
+    y.sum().backward()
+
+
+def _mm(L):
+    h = L.tensor(np.arange(4.).reshape(2, 2), requires_grad=True) * 1
+    c = L.tensor(np.eye(2), requires_grad=False)
+    return (h, c), h @ c
+
+
+def _mm_left(L):
+    h = L.tensor(np.arange(4.).reshape(2, 2), requires_grad=True) * 1
+    c = L.tensor(np.eye(2), requires_grad=False)
+    return (h, c), c @ h
+
+
+def _einsum(L):
+    h = L.tensor(np.arange(4.).reshape(2, 2), requires_grad=True) * 1
+    c = L.tensor(np.eye(2), requires_grad=False)
+    return (h, c), L.einsum('ij,jk->ik', h, c)
+
+
+def _activation(name):
+    def make(L):
+        h = L.tensor([1., -2., 3.], requires_grad=True) * 1
+        y = getattr(L.nn.functional, name)(h)
+        return (y,), y * 1
+    return make
+
+
+def _attention_only_v(L):
+    q = L.tensor(np.ones((1, 2, 3)), requires_grad=False) * 1
+    k = L.tensor(np.ones((1, 2, 3)), requires_grad=False) * 1
+    v = L.tensor(np.ones((1, 2, 3)), requires_grad=True)
+    return (q, k), L.nn.functional.scaled_dot_product_attention(q, k, v)
+
+
+UNUSED_SAVED = {
+    'matmul, the operand needing grad changed': (_mm, lambda t: t[0].add_(1)),
+    'matmul (left constant), the operand needing grad changed': (_mm_left, lambda t: t[0].add_(1)),
+    'einsum, the operand needing grad changed': (_einsum, lambda t: t[0].add_(1)),
+    'elu output changed': (_activation('elu'), lambda t: t[0].add_(1)),
+    'selu output changed': (_activation('selu'), lambda t: t[0].add_(1)),
+    'celu output changed': (_activation('celu'), lambda t: t[0].add_(1)),
+    'attention, only value needs grad, query and key changed': (
+        _attention_only_v, lambda t: (t[0].add_(1), t[1].add_(1))),
+}
+
+
+@pytest.mark.parametrize('name', UNUSED_SAVED)
+def test_backward_ignores_changes_to_tensors_the_gradients_never_use(name):
+    make, modify = UNUSED_SAVED[name]
+    for lib in (torch, tg):
+        _modify_after(lib, make, modify)
+
+
+def test_backward_still_refuses_changes_to_tensors_it_uses():
+    for lib in (torch, tg):
+        with pytest.raises(RuntimeError, match='in-?place'):
+            _modify_after(lib, _mm, lambda t: t[1].add_(1))  # the constant is needed for h's gradient
+
+
+@pytest.mark.parametrize('name', ['elu', 'selu', 'celu'])
+def test_elu_family_gradient_from_the_input(name):
+    a = np.array([1.5, -2., 0.3, -0.01, 4.])
+    g = np.array([0.5, -1., 2., 3., 0.25])
+    res = []
+    for lib in (tg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        (getattr(lib.nn.functional, name)(x) * lib.tensor(g)).sum().backward()
+        res.append(x.grad.numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-12, atol=1e-15)
+
+
+def test_clear_errors():
+    with pytest.raises(RuntimeError, match='copy_'):
+        tg.zeros(2, 3).copy_(tg.ones(4))
+    with pytest.raises(RuntimeError, match='Linear'):
+        tg.nn.Linear(-1, 2)
