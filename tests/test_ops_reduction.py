@@ -39,12 +39,16 @@ def test_reduction(name, shape, dim, keepdim, device):
 @pytest.mark.parametrize('keepdim', [False, True])
 @pytest.mark.parametrize('dim', [0, 1, -1, -2])
 @pytest.mark.parametrize('name', ['max', 'min'])
-def test_max_min_over_dim_returns_values(name, dim, keepdim, device):
+def test_max_min_over_dim_returns_values_and_indices(name, dim, keepdim, device):
     a = rand(3, 4)
-    compare(lambda x: getattr(x, name)(dim, keepdim=keepdim),
+    compare(lambda x: getattr(x, name)(dim, keepdim=keepdim).values,
             lambda x: getattr(x, name)(dim, keepdim=keepdim).values, a, device=device)
-    compare(lambda x: getattr(x, name)(dim=dim, keepdim=keepdim),
+    compare(lambda x: getattr(x, name)(dim=dim, keepdim=keepdim)[0],
             lambda x: getattr(torch, name)(x, dim=dim, keepdim=keepdim)[0], a, device=device)
+    values, indices = getattr(tg, name)(tg.tensor(a, device=device), dim, keepdim)
+    ref = getattr(torch, name)(torch.tensor(a), dim, keepdim)
+    assert indices.dtype == tg.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(indices.numpy(), ref.indices.numpy())
 
 
 @pytest.mark.parametrize('name', ['max', 'min', 'amax', 'amin'])

@@ -1,12 +1,14 @@
 """Reductions over ``dim`` (an int, a tuple of ints, negative allowed, or
 None for all) with ``keepdim``: sum, mean, max/min, amax/amin, prod, var,
-std, logsumexp, argmax/argmin."""
+std, logsumexp, argmax/argmin. ``max``/``min`` over one dim return
+``(values, indices)`` (see ``_select``)."""
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from .._tensor import Tensor, track
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT
+from ._select import global_pick, reduced_shape, require_nonempty, selected, work_axis
 
 
 def normalize_dims(op, dim, ndim):
@@ -74,7 +76,7 @@ class MeanBackward(Node):
 def mean(x, dim=None, keepdim=False):
     """Mean over ``dim`` (all dimensions when None)."""
     xd = x._data
-    if xd.dtype.kind != 'f':
+    if xd.dtype.kind not in 'fV':
         xd = xd.astype(DEFAULT_FLOAT)
     axes = normalize_dims('mean', dim, xd.ndim)
     out = xd.mean(axis=axes, keepdims=keepdim)
@@ -97,60 +99,44 @@ class ExtremumBackward(Node):
         return (g * mask / count,)
 
 
-class ExtremumAtBackward(Node):
-    """Gradient of max/min along one dim: all of it to the selected index."""
-    __slots__ = ()
-
-    def backward(self, g):
-        shape, idx, axis, keepdim = self.saved
-        xp = backend.array_module(g)
-        gx = xp.zeros(shape, dtype=g.dtype)
-        if not keepdim:
-            g = xp.expand_dims(g, axis)
-        xp.put_along_axis(gx, xp.expand_dims(idx, axis) if not keepdim else idx, g, axis=axis)
-        return (gx,)
-
-
-def _extremum(name, x, dim, keepdim, arg_fn, red_fn):
+def _extremum(name, x, dim, keepdim, arg_fn, red_fn, result_cls):
     xd = x._data
-    if xd.size == 0:
-        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {xd.shape}")
-    if dim is None or not isinstance(dim, (int, np.integer)):
-        axes = normalize_dims(name, dim, xd.ndim)
-        out = red_fn(xd, axis=axes, keepdims=keepdim)
-        return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
-    axis = normalize_dims(name, dim, xd.ndim)
-    axis = axis[0] if axis else 0
-    xp = backend.array_module(xd)
-    if xd.ndim == 0:
-        return track(xd.copy(), ExtremumBackward, (x,), (xd, xd, (), keepdim), check=(x,))
-    idx = arg_fn(xd, axis=axis, keepdims=True)
-    out = xp.take_along_axis(xd, idx, axis=axis)
-    if not keepdim:
-        out = out.squeeze(axis)
-    return track(out, ExtremumAtBackward, (x,), (xd.shape, idx if keepdim else idx.squeeze(axis), axis, keepdim))
+    if dim is None:
+        if xd.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {xd.shape}; "
+                               "give a dim to reduce over")
+        out = red_fn(xd, axis=None, keepdims=keepdim)
+        return global_pick(x, out)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r} (use a{name} to reduce over several dims)")
+    wd, axis = work_axis(name, xd, dim)
+    require_nonempty(name, wd, axis)
+    idx = arg_fn(wd, axis=axis, keepdims=True)
+    return selected(result_cls, x, wd, idx, axis, reduced_shape(xd, axis, keepdim))
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
-    """Maximum over ``dim`` (globally when None). Returns the values only (as the
-    reference does; use ``argmax`` for the indices). With a tensor as ``dim``
-    this is the elementwise ``maximum``."""
+    """Maximum of all elements (a 0-d tensor; ties share the gradient evenly) or,
+    given an int ``dim``, the named tuple ``(values, indices)`` of the maxima over
+    that dim (the first maximum's index; NaN counts as the maximum; the gradient
+    goes to that index). With a Tensor as second argument this is ``maximum``."""
     if isinstance(dim, Tensor):
         from .elementwise import maximum  # noqa: PLC0415
         return maximum(x, dim)
     return _extremum('max', x, dim, keepdim, lambda a, axis, keepdims: a.argmax(axis=axis, keepdims=keepdims),
-                     lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims))
+                     lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims), return_types.max)
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
-    """Minimum over ``dim`` (globally when None). Returns the values only (as the
-    reference does; use ``argmin`` for the indices). With a tensor as ``dim``
-    this is the elementwise ``minimum``."""
+    """Minimum of all elements (a 0-d tensor; ties share the gradient evenly) or,
+    given an int ``dim``, the named tuple ``(values, indices)`` of the minima over
+    that dim (the first minimum's index; NaN counts as the minimum; the gradient
+    goes to that index). With a Tensor as second argument this is ``minimum``."""
     if isinstance(dim, Tensor):
         from .elementwise import minimum  # noqa: PLC0415
         return minimum(x, dim)
     return _extremum('min', x, dim, keepdim, lambda a, axis, keepdims: a.argmin(axis=axis, keepdims=keepdims),
-                     lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims))
+                     lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims), return_types.min)
 
 
 def amax(x, dim=None, keepdim=False):
