@@ -1,38 +1,48 @@
 """Adagrad (PyTorch's ``torch.optim.Adagrad``)."""
 from .. import backend
+from ._checks import check_impl_flags, check_lr, check_nonneg
 from .optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
     """Adagrad: per-coordinate learning rates from the sum of squared gradients.
 
-    ``Adagrad(parameters, lr=1e-2, lr_decay=0, weight_decay=0,
-    initial_accumulator_value=0, eps=1e-10, maximize=False)``.
+    ``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0,
+    initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+    differentiable=False, fused=None)``; ``foreach`` / ``fused`` are accepted no-ops.
+    As in PyTorch the state (``step`` 0, ``sum``) exists from construction on.
     """
 
-    def __init__(self, parameters, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 maximize=False):
-        for key, val in (('learning rate', lr), ('lr_decay', lr_decay), ('weight_decay', weight_decay),
-                         ('initial_accumulator_value', initial_accumulator_value), ('epsilon', eps)):
-            if val < 0.0:
-                raise ValueError(f"Adagrad: invalid {key} {val}")
-        super().__init__(parameters, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                          initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                          maximize=maximize))
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_lr('Adagrad', lr)
+        for label, val in (('lr_decay', lr_decay), ('weight_decay', weight_decay),
+                           ('initial_accumulator_value', initial_accumulator_value), ('epsilon', eps)):
+            check_nonneg('Adagrad', label, val)
+        check_impl_flags('Adagrad', foreach, fused, differentiable)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
+        for group in self.param_groups:
+            for p in group['params']:
+                self._init_state(group, p, self.state[p])
+
+    @staticmethod
+    def _init_state(group, p, state):
+        state['step'] = 0
+        state['sum'] = backend.array_module(p._data).full_like(p._data, float(group['initial_accumulator_value']))
 
     def _update(self, group):
         lr, lr_decay, eps = float(group['lr']), float(group['lr_decay']), float(group['eps'])
         wd, maximize = float(group['weight_decay']), group['maximize']
-        init = float(group['initial_accumulator_value'])
         for p, g, state in self._with_grads(group, wd, maximize):
             xp = backend.array_module(p._data)
-            if not state:
-                state['step'] = 0
-                state['sum'] = xp.full_like(p._data, init)
+            if not state:  # a group added after construction
+                self._init_state(group, p, state)
             state['step'] += 1
             clr = lr / (1.0 + (state['step'] - 1) * lr_decay)
             acc = state['sum']
-            t = g * g
+            t = xp.multiply(g, g, out=xp.empty_like(p._data))
             acc += t
             xp.sqrt(acc, out=t)
             t += eps

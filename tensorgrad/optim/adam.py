@@ -2,34 +2,39 @@
 import math
 
 from .. import backend
-from .optimizer import Optimizer
+from ._checks import check_betas, check_impl_flags, check_lr, check_nonneg
+from .optimizer import Optimizer, _params_arg
 
 
-def _check(name, lr, betas, eps, weight_decay):
-    if lr < 0.0:
-        raise ValueError(f"{name}: invalid learning rate {lr}")
-    if eps < 0.0:
-        raise ValueError(f"{name}: invalid epsilon {eps}")
-    if len(betas) != 2 or not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"{name}: invalid betas {betas}; expected two values in [0, 1)")
-    if weight_decay < 0.0:
-        raise ValueError(f"{name}: invalid weight_decay {weight_decay}")
+def _check(name, lr, betas, eps, weight_decay, foreach, fused, differentiable):
+    check_lr(name, lr)
+    check_nonneg(name, 'epsilon', eps)
+    check_betas(name, betas)
+    check_nonneg(name, 'weight_decay', weight_decay)
+    check_impl_flags(name, foreach, fused, differentiable)
 
 
 class Adam(Optimizer):
     """Adam: adaptive moment estimation.
 
     ``Adam(parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    amsgrad=False, maximize=False, decoupled_weight_decay=False)``. ``weight_decay``
-    is an L2 penalty added to the gradient, or AdamW's decoupled decay with
-    ``decoupled_weight_decay=True``.
+    amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+    differentiable=False, fused=None, decoupled_weight_decay=False, params=None)``.
+    ``weight_decay`` is an L2 penalty added to the gradient, or AdamW's decoupled
+    decay with ``decoupled_weight_decay=True``; ``amsgrad`` keeps the running
+    maximum of the second moment. ``foreach`` / ``fused`` / ``capturable`` are
+    accepted no-ops; ``params=`` is PyTorch's name for ``parameters``.
     """
 
-    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-                 maximize=False, decoupled_weight_decay=False):
-        _check(type(self).__name__, lr, betas, eps, weight_decay)
+    def __init__(self, parameters=None, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False, params=None):
+        name = type(self).__name__
+        parameters = _params_arg(name, parameters, params)
+        _check(name, lr, betas, eps, weight_decay, foreach, fused, differentiable)
         super().__init__(parameters, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                          amsgrad=amsgrad, maximize=maximize,
+                                          amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                          capturable=capturable, differentiable=differentiable, fused=fused,
                                           decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, group):
@@ -51,7 +56,7 @@ class Adam(Optimizer):
             state['step'] += 1
             step = state['step']
             m, v = state['exp_avg'], state['exp_avg_sq']
-            t = g - m  # the one scratch buffer of this update
+            t = xp.subtract(g, m, out=xp.empty_like(data))  # the one scratch buffer of this update
             t *= 1.0 - beta1
             m += t
             v *= beta2
@@ -77,11 +82,13 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p *= 1 - lr * weight_decay`` before the Adam step.
 
-    ``AdamW(parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-    amsgrad=False, maximize=False)``.
+    ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+    amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+    differentiable=False, fused=None)``.
     """
 
-    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 maximize=False):
-        super().__init__(parameters, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, decoupled_weight_decay=True)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         foreach=foreach, maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused, decoupled_weight_decay=True)

@@ -1,23 +1,27 @@
 """RMSprop (PyTorch's ``torch.optim.RMSprop``)."""
 from .. import backend
+from ._checks import check_impl_flags, check_lr, check_nonneg
 from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
     """RMSprop: divide the gradient by a running root mean square.
 
-    ``RMSprop(parameters, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False, maximize=False)``.
+    ``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    centered=False, capturable=False, foreach=None, maximize=False,
+    differentiable=False)``; ``capturable`` / ``foreach`` are accepted no-ops.
     """
 
-    def __init__(self, parameters, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
-        for key, val in (('learning rate', lr), ('epsilon', eps), ('momentum', momentum),
-                         ('weight_decay', weight_decay), ('alpha', alpha)):
-            if val < 0.0:
-                raise ValueError(f"RMSprop: invalid {key} {val}")
-        super().__init__(parameters, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                          momentum=momentum, centered=centered, maximize=maximize))
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_lr('RMSprop', lr)
+        for label, val in (('epsilon', eps), ('momentum', momentum), ('weight_decay', weight_decay),
+                           ('alpha', alpha)):
+            check_nonneg('RMSprop', label, val)
+        check_impl_flags('RMSprop', foreach, None, differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def _update(self, group):
         lr, alpha, eps = float(group['lr']), float(group['alpha']), float(group['eps'])
@@ -35,7 +39,7 @@ class RMSprop(Optimizer):
             state['step'] += 1
             sq = state['square_avg']
             sq *= alpha
-            t = g * g
+            t = xp.multiply(g, g, out=xp.empty_like(p._data))
             t *= 1.0 - alpha
             sq += t
             if centered:
