@@ -13,7 +13,8 @@ from . import backend
 from .autograd.engine import run_backward
 from .autograd.grad_mode import GRAD_MODE
 from .autograd.node import Node
-from .dtypes import DEVICE, DEFAULT_FLOAT, from_numpy_dtype, is_floating, to_device, to_numpy_dtype
+from .dtypes import DEVICE, DEFAULT_FLOAT, bfloat16_dtype, from_numpy_dtype, is_floating, to_device, to_numpy_dtype
+from .dtypes import device as _device_cls
 
 _ndarray = np.ndarray
 _new = object.__new__
@@ -32,35 +33,38 @@ class Tensor:
     """A multi-dimensional array on a device that records the ops applied to
     it, so that gradients can be computed by ``backward``.
 
-    ``Tensor(data, dtype=None, device=None, requires_grad=True, name=None)``:
-    Python floats become float32, ints int64, bools bool; NumPy arrays keep
-    their dtype unless ``dtype`` is given. Only floating tensors can require
-    grad; for others ``requires_grad`` is ignored.
+    ``tensorgrad.tensor(data, dtype=None, device=None, requires_grad=True)``
+    (the reference's constructor) copies ``data``: Python floats become
+    float32, ints int64, bools bool; arrays keep their dtype unless ``dtype``
+    is given. Only floating tensors can require grad; for others
+    ``requires_grad`` is ignored.
+
+    The class itself, ``Tensor(...)``, is PyTorch's legacy constructor:
+    ``Tensor(data)`` (float32, no grad), ``Tensor(*sizes)`` (uninitialised),
+    ``Tensor()`` (empty), ``Tensor(other)`` (an alias of a tensor), each with
+    an optional ``device=``. Giving one of tensorgrad's own keywords
+    (``dtype=``, ``requires_grad=``, ``name=``) selects instead
+    ``Tensor(data, *, dtype=None, device=None, requires_grad=False, name=None)``:
+    ``tensor``'s dtype rules without the copy (an array of the right dtype
+    and device is shared).
     """
     __slots__ = ('_data', 'requires_grad', 'grad', 'grad_fn', '_vc', '_base', '_hooks', 'name',
                  '__weakref__')
     # make ``ndarray <op> Tensor`` defer to the Tensor's reflected operator
     __array_priority__ = 1000.0
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=True, name=None):
-        np_dtype = to_numpy_dtype(dtype)
-        dev = to_device(device)
-        if isinstance(data, Tensor):
-            data = data._data
-        if isinstance(data, _ndarray) or (backend._cupy is not None and isinstance(data, backend._cupy.ndarray)):
-            arr = data if np_dtype is None or data.dtype == np_dtype else data.astype(np_dtype)
-        else:
-            arr = _from_python(data, np_dtype)
-        if dev is not None:
-            arr = backend.move(arr, dev)
-        self._data = arr
-        self.requires_grad = bool(requires_grad) and is_floating(arr.dtype)
-        self.grad = None
-        self.grad_fn = None
-        self._vc = [0]
-        self._base = None
-        self._hooks = None
-        self.name = name
+    def __init__(self, *args, dtype=None, device=None, requires_grad=None, name=None):
+        """``Tensor(data)``, ``Tensor(*sizes)``, ``Tensor()``, ``Tensor(other)`` as
+        ``torch.Tensor`` (float32, no grad); with ``dtype=``, ``requires_grad=`` or
+        ``name=``, one ``data`` argument taken as ``tensorgrad.tensor`` takes it,
+        without copying (see the class docstring)."""
+        if dtype is None and requires_grad is None and name is None:
+            _init_legacy(self, args, device)
+            return
+        if len(args) != 1:
+            raise TypeError(f"Tensor: with dtype=, requires_grad= or name=, give exactly one data argument "
+                            f"(got {len(args)}); for a shape use tensorgrad.empty(*size, dtype=...)")
+        _init_from_data(self, args[0], dtype, device, bool(requires_grad), name, False)
 
     @classmethod
     def _wrap(cls, data, requires_grad=False):
@@ -198,6 +202,13 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
+    def __format__(self, format_spec):
+        # as PyTorch: a 0-d tensor formats as its Python number (``f"{loss:.4f}"``);
+        # any other tensor only with an empty spec (its repr), else TypeError
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, upstream=None):
         """Run the backward pass from this tensor, accumulating into the
@@ -312,7 +323,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a._data.dtype
-            elif isinstance(a, DEVICE) or (isinstance(a, str) and a.split(':')[0] in ('cpu', 'cuda')):
+            elif isinstance(a, (DEVICE, _device_cls)) or (isinstance(a, str) and a.split(':')[0] in ('cpu', 'cuda')):
                 device = a
             elif a is not None:
                 dtype = a
@@ -368,6 +379,10 @@ class Tensor:
     def half(self, inplace=False):
         """Cast tensor to float16."""
         return self._cast(_F16, inplace)
+
+    def bfloat16(self, inplace=False):
+        """Cast tensor to bfloat16 (needs the ml_dtypes package)."""
+        return self._cast(bfloat16_dtype(), inplace)
 
     def long(self, inplace=False):
         """Cast tensor to int64."""
@@ -427,15 +442,133 @@ def _from_python(data, np_dtype):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"tensor: cannot build a tensor from ragged or invalid data: {e}") from None
+    if arr.dtype.kind not in 'fiub':
+        raise TypeError(f"tensor: unsupported data of type {type(data).__name__} (array dtype {arr.dtype})")
     if np_dtype is not None:
         return arr.astype(np_dtype, copy=False)
     if arr.dtype.kind == 'f' and not isinstance(data, np.generic):
         return arr.astype(DEFAULT_FLOAT, copy=False)
     if arr.dtype.kind in 'iu' and not isinstance(data, np.generic):
         return arr.astype(_I64, copy=False)
-    if arr.dtype.kind not in 'fiub':
-        raise TypeError(f"tensor: unsupported data of type {type(data).__name__} (array dtype {arr.dtype})")
     return arr
+
+
+def _init_from_data(t, data, dtype, device, requires_grad, name, copy):
+    """Fill the slots of ``t`` from ``data`` with ``tensorgrad.tensor``'s dtype rules;
+    ``copy``: never share memory with an array or tensor given as ``data``."""
+    np_dtype = to_numpy_dtype(dtype)
+    dev = to_device(device)
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, _ndarray) or (backend._cupy is not None and isinstance(data, backend._cupy.ndarray)):
+        if np_dtype is not None and data.dtype != np_dtype:
+            arr = data.astype(np_dtype)
+        elif copy and (dev is None or backend.device_of(data) is dev):
+            arr = data.copy()
+        else:
+            arr = data
+    else:
+        arr = _from_python(data, np_dtype)
+    if dev is not None:
+        arr = backend.move(arr, dev)
+    _fill(t, arr, requires_grad and is_floating(arr.dtype), name)
+
+
+def _fill(t, arr, requires_grad, name):
+    t._data = arr
+    t.requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = None
+    t._vc = [0]
+    t._base = None
+    t._hooks = None
+    t.name = name
+
+
+def _is_size(a):
+    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+
+
+def _init_legacy(t, args, device):
+    """PyTorch's legacy constructor ``torch.Tensor(...)``: ``()`` empty, ``(*sizes)``
+    uninitialised, ``(tensor)`` an alias, ``(data)`` float32; never requires grad."""
+    if len(args) == 1 and not _is_size(args[0]):
+        data = args[0]
+        if isinstance(data, Tensor):
+            if device is not None:
+                raise RuntimeError("Tensor(other, device=...): the legacy constructor does not move a tensor; "
+                                   "use tensorgrad.tensor(other, device=...) or other.to(device)")
+            _alias_into(t, data)
+            return
+        if isinstance(data, backend.array_types()):
+            if data.dtype.kind not in 'fiub':
+                raise TypeError(f"Tensor: unsupported array dtype {data.dtype}")
+            arr = data if data.dtype == _F32 else data.astype(_F32)
+        elif isinstance(data, (list, tuple, range)):
+            arr = _from_python(data if not isinstance(data, range) else list(data), _F32)
+        else:
+            raise TypeError(f"Tensor: data must be a sequence, an array, a tensor or sizes as ints "
+                            f"(got {type(data).__name__})")
+        dev = to_device(device)
+        if dev is not None:
+            arr = backend.move(arr, dev)
+    else:
+        if not all(_is_size(a) for a in args):
+            raise TypeError(f"Tensor: sizes must be ints, got {args!r}")
+        shape = tuple(int(a) for a in args) if args else (0,)
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"Tensor: negative dimension in size {shape}")
+        arr = backend.xp_for(to_device(device) or DEVICE.CPU).empty(shape, dtype=_F32)
+    _fill(t, arr, False, None)
+
+
+def _alias_into(t, src):
+    """Make ``t`` an alias of ``src`` (``torch.Tensor(other)``): same memory and version
+    counter, and, when ``src`` is recorded, a graph edge to it."""
+    from .ops.shape import reshape  # noqa: PLC0415 - ops import this module
+    v = reshape(src, src._data.shape)
+    _fill(t, v._data, v.requires_grad, None)
+    t.grad_fn = v.grad_fn
+    as_view(t, src)
+
+
+class _TensorFactory(type):
+    """Metaclass of ``tensorgrad.tensor``: calling the class builds a Tensor, the
+    class stands for Tensor in ``isinstance``/``issubclass``, and every other
+    attribute (the classmethod factories, the methods) is Tensor's."""
+
+    def __call__(cls, data, dtype=None, device=None, requires_grad=True, name=None):
+        t = _new(Tensor)
+        cls.__init__(t, data, dtype, device, requires_grad, name)
+        return t
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, Tensor)
+
+    def __getattr__(cls, name):
+        return getattr(Tensor, name)
+
+    def __dir__(cls):
+        return sorted(set(dir(Tensor)) | set(type.__dir__(cls)))
+
+
+class tensor(metaclass=_TensorFactory):  # noqa: N801 - the reference's name
+    """``tensorgrad.tensor(data, dtype=None, device=None, requires_grad=True, name=None)``:
+    a new Tensor holding a copy of ``data`` (a Python number or nested
+    sequence, an array or a tensor), as ``torch.tensor`` but with the
+    reference's default ``requires_grad=True`` (ignored for non-floating
+    dtypes). Python floats become float32, ints int64, bools bool; arrays and
+    tensors keep their dtype unless ``dtype`` is given. ``tensorgrad.tensor``
+    also stands for the Tensor class: ``isinstance(x, tensorgrad.tensor)`` and
+    ``tensorgrad.tensor.zeros(2, 3)`` work."""
+    __slots__ = ()
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=True, name=None):
+        """Construct tensor explicitly from data with given spec (``self`` is the Tensor being filled)."""
+        _init_from_data(self, data, dtype, device, bool(requires_grad), name, True)
 
 
 def _flat(data):
@@ -584,5 +717,5 @@ def _scalar_dtype(x, tensor_dtype):
     if isinstance(x, bool):
         return tensor_dtype
     if isinstance(x, int):
-        return tensor_dtype if tensor_dtype.kind in 'iuf' else _I64
-    return tensor_dtype if tensor_dtype.kind == 'f' else DEFAULT_FLOAT
+        return tensor_dtype if tensor_dtype.kind in 'iufV' else _I64  # 'V': bfloat16
+    return tensor_dtype if tensor_dtype.kind in 'fV' else DEFAULT_FLOAT

@@ -6,8 +6,8 @@ import numpy as np
 
 from . import backend
 from ._tensor import Tensor
-from .dtypes import DEFAULT_FLOAT, DEVICE, to_device, to_numpy_dtype
-from .random import generator
+from .dtypes import DEFAULT_FLOAT, DEVICE, is_floating, to_device, to_numpy_dtype
+from .random import numpy_rng
 
 
 def _shape(op, size):
@@ -30,7 +30,7 @@ def _finish(arr, dtype, device, requires_grad, default=DEFAULT_FLOAT):
     if dev is not DEVICE.CPU:
         arr = backend.move(arr, dev)
     t = Tensor._wrap(arr)
-    t.requires_grad = bool(requires_grad) and np_dtype.kind == 'f'
+    t.requires_grad = bool(requires_grad) and is_floating(np_dtype)
     return t
 
 
@@ -95,18 +95,19 @@ def _random(arr, dtype, device, requires_grad):
     return _finish(arr, dtype, device, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
-    """Uniform random values in [0, 1)."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform random values in [0, 1) (drawn from ``generator``, default the global one)."""
     np_dtype = to_numpy_dtype(dtype) or DEFAULT_FLOAT
-    arr = generator().random(_shape('rand', size), dtype=np.float64 if np_dtype != np.float32 else np.float32)
+    arr = numpy_rng(generator, 'rand').random(_shape('rand', size),
+                                              dtype=np.float64 if np_dtype != np.float32 else np.float32)
     return _random(arr, np_dtype, device, requires_grad)
 
 
-def randn(*size, mu=0.0, sigma=1.0, dtype=None, device=None, requires_grad=False):
-    """Normal random values with mean ``mu`` and standard deviation ``sigma``."""
+def randn(*size, mu=0.0, sigma=1.0, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal random values with mean ``mu`` and standard deviation ``sigma`` (from ``generator``)."""
     np_dtype = to_numpy_dtype(dtype) or DEFAULT_FLOAT
-    arr = generator().standard_normal(_shape('randn', size),
-                                      dtype=np.float64 if np_dtype != np.float32 else np.float32)
+    arr = numpy_rng(generator, 'randn').standard_normal(_shape('randn', size),
+                                                        dtype=np.float64 if np_dtype != np.float32 else np.float32)
     if sigma != 1.0:
         arr *= sigma
     if mu != 0.0:
@@ -114,37 +115,42 @@ def randn(*size, mu=0.0, sigma=1.0, dtype=None, device=None, requires_grad=False
     return _random(arr, np_dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
-    """Random integers in [low, high) (``randint(high, size)`` also works), int64."""
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    """Random integers in [low, high) (``randint(high, size)`` also works), int64, from ``generator``."""
+    rng = numpy_rng(generator, 'randint')
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     size = () if size is None else (tuple(size) if isinstance(size, (tuple, list)) else (int(size),))
-    arr = generator().integers(low, high, size=size, dtype=np.int64)
+    arr = rng.integers(low, high, size=size, dtype=np.int64)
     return _finish(arr, dtype, device, requires_grad, np.dtype(np.int64))
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False):
-    """A random permutation of 0..n-1."""
-    return _finish(generator().permutation(int(n)).astype(np.int64), dtype, device, False, np.dtype(np.int64))
+def randperm(n, dtype=None, device=None, requires_grad=False, generator=None):
+    """A random permutation of 0..n-1 (from ``generator``)."""
+    perm = numpy_rng(generator, 'randperm').permutation(int(n)).astype(np.int64)
+    return _finish(perm, dtype, device, False, np.dtype(np.int64))
 
 
-def bernoulli(p, size=None, dtype=None, device=None, requires_grad=False):
-    """Samples of 1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
+def bernoulli(p, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    """Samples of 1 with probability ``p`` (a number or a tensor of probabilities), else 0
+    (from ``generator``)."""
+    rng = numpy_rng(generator, 'bernoulli')
     probs = p._data if isinstance(p, Tensor) else p
     if size is None:
         size = np.shape(probs) if not hasattr(probs, 'shape') else probs.shape
     size = tuple(size) if isinstance(size, (tuple, list)) else (int(size),)
     probs = backend.move(probs, DEVICE.CPU) if hasattr(probs, 'shape') else probs
-    arr = (generator().random(size, dtype=np.float32) < probs)
+    arr = (rng.random(size, dtype=np.float32) < probs)
     return _finish(arr, dtype, device if device is not None else (p.device if isinstance(p, Tensor) else None),
                    requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False):
-    """Normal random values with the given mean and std."""
-    return randn(*(size or ()), mu=mean, sigma=std, dtype=dtype, device=device, requires_grad=requires_grad)
+def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    """Normal random values with the given mean and std (from ``generator``)."""
+    return randn(*(size or ()), mu=mean, sigma=std, generator=generator, dtype=dtype, device=device,
+                 requires_grad=requires_grad)
 
 
 def _like(fn):
@@ -158,8 +164,18 @@ def _like(fn):
 zeros_like = _like(zeros)
 ones_like = _like(ones)
 empty_like = _like(empty)
-rand_like = _like(rand)
-randn_like = _like(randn)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False, generator=None):
+    """``rand`` with the shape, dtype and device of ``t`` (from ``generator``)."""
+    return rand(*t._data.shape, generator=generator, dtype=dtype or t._data.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False, generator=None):
+    """``randn`` with the shape, dtype and device of ``t`` (from ``generator``)."""
+    return randn(*t._data.shape, generator=generator, dtype=dtype or t._data.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
@@ -168,18 +184,22 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
-    """PyTorch's ``torch.tensor``: a new tensor from data (``requires_grad`` defaults to False)."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
 def as_tensor(data, dtype=None, device=None):
-    """``data`` as a tensor, sharing memory with an array when no conversion is needed."""
-    if isinstance(data, Tensor) and dtype is None and device is None:
-        return data
+    """``data`` as a tensor, as ``torch.as_tensor``: a tensor is returned itself (or,
+    to change dtype/device, converted by the recorded ``to``), an array of the
+    right dtype and device is shared, other data is copied into a new tensor."""
+    if isinstance(data, Tensor):
+        if dtype is None and device is None:
+            return data
+        return data.to(device=device, dtype=dtype, inplace=False)
     return Tensor(data, dtype=dtype, device=device, requires_grad=False)
 
 
 def from_numpy(arr):
-    """A tensor sharing memory with the NumPy array ``arr``."""
+    """A tensor sharing memory with the NumPy array ``arr`` (its dtype kept), as
+    ``torch.from_numpy``."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(arr).__name__}")
+    if arr.dtype.kind not in 'fiub':
+        raise TypeError(f"from_numpy: unsupported array dtype {arr.dtype}")
     return Tensor(arr, requires_grad=False)

@@ -9,10 +9,11 @@ import tensorgrad as tg
 from helpers import assert_close
 
 
-def test_tensor_is_the_class():
-    assert tg.tensor is tg.Tensor
+def test_tensor_stands_for_the_class():
     t = tg.tensor([[1, 2]])
-    assert isinstance(t, tg.Tensor) and t.shape == (1, 2)
+    assert type(t) is tg.Tensor and t.shape == (1, 2)
+    assert isinstance(t, tg.tensor) and issubclass(tg.Tensor, tg.tensor)
+    assert not isinstance([1], tg.tensor)
 
 
 @pytest.mark.parametrize('data,dtype', [
@@ -36,17 +37,17 @@ def test_numpy_arrays_keep_their_dtype(np_dtype, device):
 
 
 def test_constructor_signature_and_defaults(device):
-    t = tg.Tensor([1.0, 2.0], tg.DTYPE.FLOAT64, device, True, 'w')
+    t = tg.tensor([1.0, 2.0], tg.DTYPE.FLOAT64, device, True, 'w')
     assert t.dtype == tg.DTYPE.FLOAT64 and t.requires_grad and t.name == 'w' and t.is_leaf and t.grad is None
-    assert tg.Tensor([1.0]).requires_grad  # the reference's default
-    assert not tg.Tensor([1, 2]).requires_grad  # only floating tensors require grad
-    assert tg.Tensor([1.0], requires_grad=False).requires_grad is False
+    assert tg.tensor([1.0]).requires_grad  # the reference's default
+    assert not tg.tensor([1, 2]).requires_grad  # only floating tensors require grad
+    assert tg.tensor([1.0], requires_grad=False).requires_grad is False
     assert t.device == 'cpu' if device == 'cpu' else t.device == 'cuda'
 
 
 def test_construct_from_tensor_and_list_of_tensors(device):
     a = tg.tensor([1.0, 2.0], device=device)
-    b = tg.Tensor(a)
+    b = tg.tensor(a)
     assert_close(b, a)
     c = tg.tensor([tg.tensor(1.0), tg.tensor(2.0)])
     assert c.shape == (2,) and c.dtype == tg.float32
