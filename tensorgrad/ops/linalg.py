@@ -5,6 +5,11 @@ from ..autograd.node import Node
 from .elementwise import _constant, operands
 
 
+def _like(r, x):
+    """``r`` in ``x``'s dtype: NumPy's bfloat16 matmul returns float32; round back, as PyTorch."""
+    return r if r is None or r.dtype == x.dtype else r.astype(x.dtype)
+
+
 class MatmulBackward(Node):
     __slots__ = ()
 
@@ -21,14 +26,14 @@ class MatmulBackward(Node):
                 ga = xp.matmul(g[..., None, :], xp.swapaxes(b, -1, -2))[..., 0, :]
             if self.next[1] is not None:
                 gb = a[:, None] * g[..., None, :]
-            return ga, gb
+            return _like(ga, a), gb
         if b.ndim == 1:
             # (..., m, k) @ (k) -> (..., m)
             if self.next[0] is not None:
                 ga = g[..., :, None] * b
             if self.next[1] is not None:
                 gb = xp.matmul(xp.swapaxes(a, -1, -2), g[..., :, None])[..., 0]
-            return ga, gb
+            return ga, _like(gb, b)
         if self.next[0] is not None:
             ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
         if self.next[1] is not None:
@@ -38,7 +43,7 @@ class MatmulBackward(Node):
                 # b is a matrix shared across a's batch: one GEMM over the folded batch
                 k, n = a.shape[-1], g.shape[-1]
                 gb = xp.matmul(a.reshape(-1, k).T, g.reshape(-1, n))
-        return ga, gb
+        return _like(ga, a), _like(gb, b)
 
 
 def matmul(input, other):  # noqa: A002 - PyTorch's names
@@ -62,7 +67,11 @@ def matmul(input, other):  # noqa: A002 - PyTorch's names
         out = ad @ bd
     except ValueError:
         raise ValueError(f"matmul: shapes {ad.shape} and {bd.shape} do not align") from None
-    return track(out, MatmulBackward, (a, b), (ad, bd), check=(a, b))
+    if out.dtype != ad.dtype:  # bfloat16 (ml_dtypes) multiplies in float32
+        out = out.astype(ad.dtype)
+    # each operand is needed only for the other's gradient (torch checks no more than that)
+    return track(out, MatmulBackward, (a, b), (ad, bd),
+                 check=(a,) * b.requires_grad + (b,) * a.requires_grad)
 
 
 def rmatmul(a, b):

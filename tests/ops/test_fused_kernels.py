@@ -60,6 +60,8 @@ def test_threaded_kernels_match_torch(threaded, device):
 
 def test_num_threads_setting():
     old = tg.get_num_threads()
+    # set_num_threads also sets BLAS threads: keep the suite's single-threaded BLAS afterwards
+    threadpoolctl = pytest.importorskip('threadpoolctl')
     try:
         tg.set_num_threads(3)
         assert tg.get_num_threads() == 3
@@ -69,3 +71,4 @@ def test_num_threads_setting():
             tg.set_num_threads(0)
     finally:
         tg.set_num_threads(old)
+        threadpoolctl.threadpool_limits(limits=1, user_api='blas')
