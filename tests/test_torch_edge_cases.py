@@ -145,3 +145,64 @@ def test_clear_errors():
         tg.zeros(2, 3).copy_(tg.ones(4))
     with pytest.raises(RuntimeError, match='Linear'):
         tg.nn.Linear(-1, 2)
+
+
+def _dtype_name(t):
+    return str(t.dtype).replace('torch.', '')
+
+
+DTYPES = {
+    '0-d float64 does not promote a float32 tensor': lambda L: L.tensor(.5, dtype=L.float64) + L.tensor([1., 2.]),
+    '0-d int64 does not promote an int8 tensor': lambda L: L.tensor(5) + L.tensor([1, 2], dtype=L.int8),
+    '0-d float64 promotes an int tensor (higher category)': lambda L: L.tensor([1, 2]) + L.tensor(
+        1.5, dtype=L.float64),
+    'where with a 0-d float64 branch': lambda L: L.where(L.tensor([True, False]), L.tensor([1., 2.]),
+                                                         L.tensor(3., dtype=L.float64)),
+    'clamp with tensor bounds': lambda L: L.tensor([1., 2.]).clamp(L.tensor(0., dtype=L.float64),
+                                                                  L.tensor([1.5, 1.5], dtype=L.float64)),
+    'masked_fill with a 0-d float64 value': lambda L: L.tensor([1., 2.]).masked_fill(
+        L.tensor([True, False]), L.tensor(5., dtype=L.float64)),
+    'square of bool': lambda L: L.square(L.tensor([True, False])),
+    'square of int': lambda L: L.square(L.tensor([1, 2])),
+    'bool ** 2': lambda L: L.tensor([True, False]) ** 2,
+    'sign of bool': lambda L: L.sign(L.tensor([True, False])),
+    'minimum of bools': lambda L: L.minimum(L.tensor([True, False]), L.tensor([False, True])),
+    'relu6 of int': lambda L: L.nn.functional.relu6(L.tensor([1, 7, -3])),
+    'hardtanh of int': lambda L: L.nn.functional.hardtanh(L.tensor([1, 7, -3])),
+    'argmax of a 0-d tensor with keepdim': lambda L: L.tensor(1.).argmax(0, keepdim=True),
+    'logsumexp over an empty dim': lambda L: L.zeros(3, 0).logsumexp(1),
+}
+
+
+@pytest.mark.parametrize('name', DTYPES)
+def test_result_dtype_and_value_as_torch(name):
+    ours, ref = (DTYPES[name](lib) for lib in (tg, torch))
+    assert _dtype_name(ours) == _dtype_name(ref) and tuple(ours.shape) == tuple(ref.shape)
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize('op', ['sum', 'mean'])
+def test_gradient_keeps_the_input_dtype_under_a_reduction_dtype(op):
+    x = tg.ones(3, dtype=tg.float32, requires_grad=True)
+    getattr(x, op)(dtype=tg.float64).backward()
+    assert x.grad._data.dtype == np.float32
+
+
+def test_masked_fill_value_gradient_comes_back_in_its_dtype():
+    x = tg.tensor([1., 2.], requires_grad=True)
+    v = tg.tensor(5., dtype=tg.float64, requires_grad=True)
+    y = x.masked_fill(tg.tensor([True, False]), v)
+    assert y.dtype == tg.float32
+    (y * tg.tensor([2., 3.])).sum().backward()
+    assert v.grad.item() == 2.0 and v.grad._data.dtype == np.float64
+
+
+@pytest.mark.parametrize('op', ['var', 'std'])
+def test_var_std_of_one_element_warn_as_torch(op):
+    with pytest.warns(UserWarning, match='degrees of freedom'):
+        assert np.isnan(getattr(tg.ones(1), op)().item())
+
+
+def test_amax_of_an_empty_tensor_names_amax():
+    with pytest.raises(IndexError, match='amax'):
+        tg.zeros(0).amax()

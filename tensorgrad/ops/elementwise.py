@@ -37,7 +37,7 @@ def operands(op, a, b):
         if ad.__class__ is not bd.__class__:
             _device_error(op, ad, bd)
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
-            dt = promote(ad.dtype, bd.dtype)
+            dt = promote(ad.dtype, bd.dtype, ad.ndim, bd.ndim)
             if ad.dtype != dt:
                 a = promote_to(a, dt)
                 ad = a._data
@@ -50,7 +50,7 @@ def operands(op, a, b):
         if isinstance(b, float):
             if b.__class__ is not float:  # np.float64 is a float; as PyTorch, it must not widen
                 b = float(b)
-            if ad.dtype.kind != 'f':
+            if ad.dtype.kind not in 'fV':  # 'V': bfloat16 (ml_dtypes)
                 ad = ad.astype(DEFAULT_FLOAT)
         return a, None, ad, b
     if isinstance(b, np.generic):  # NumPy scalars act as Python scalars, as in PyTorch
@@ -78,7 +78,7 @@ def _constant(x, like):
         arr = x
     else:
         arr = _from_python(x, None)
-        if arr.dtype.kind == 'f' and like._data.dtype.kind == 'f':
+        if arr.dtype.kind == 'f' and like._data.dtype.kind in 'fV':
             arr = arr.astype(like._data.dtype)
     if backend.device_of(arr) is not like.device:  # an array-like constant follows the tensor
         arr = backend.move(arr, like.device)
@@ -188,7 +188,7 @@ def mul(input, other):  # noqa: A002 - PyTorch's names
 def div(input, other):  # noqa: A002 - PyTorch's names
     """Elementwise true division ``input / other`` with broadcasting (integers give float32)."""
     a, b, ad, bd = operands('div', input, other)
-    if ad.dtype.kind != 'f':
+    if ad.dtype.kind not in 'fV':
         ad = ad.astype(DEFAULT_FLOAT)
         if not isinstance(bd, _SCALARS):
             bd = bd.astype(DEFAULT_FLOAT)
@@ -209,8 +209,10 @@ def rdiv(a, b):
 def pow(input, value):  # noqa: A001,A002 - PyTorch's name, the reference's parameter
     """Elementwise ``input ** value`` with broadcasting; ``value`` may be a tensor or a number."""
     a, b, ad, bd = operands('pow', input, value)
-    if isinstance(bd, float) and ad.dtype.kind != 'f':
+    if isinstance(bd, float) and ad.dtype.kind not in 'fV':
         ad = ad.astype(DEFAULT_FLOAT)
+    elif ad.dtype == np.bool_ and isinstance(bd, int) and not isinstance(bd, bool):
+        ad = ad.astype(np.int64)  # bool ** int is int64 in torch (NumPy: int8)
     if ad.dtype.kind in 'iu' and (bd < 0 if isinstance(bd, int) else bd.dtype.kind in 'iu' and (bd < 0).any()):
         raise ValueError("pow: integers to negative integer powers are not allowed")
     try:
@@ -260,6 +262,8 @@ def minimum(a, b):
         out = xp.minimum(ad, bd)
     except ValueError:
         _broadcast_error('minimum', ad, bd)
+    if out.dtype == np.bool_:  # nothing to differentiate (and bools have no negation)
+        return track(out, MaximumBackward, (a, b), None)
     # min(a, b) = -max(-a, -b): reuse maximum's tie rule with swapped comparison
     return track(out, MaximumBackward, (a, b), (-ad, -bd if not isinstance(bd, _SCALARS) else -bd),
                  check=(a,) if b is None else (a, b))
@@ -280,7 +284,7 @@ def unary_op(name, forward, grad, saves='x', doc=None, float_only=True):
 
     def op(x):
         xd = x._data
-        if float_only and xd.dtype.kind != 'f':
+        if float_only and xd.dtype.kind not in 'fV':
             xd = xd.astype(DEFAULT_FLOAT)
         xp = np if xd.__class__ is _ndarray else backend.array_module(xd)
         y = forward(xp, xd)
@@ -307,7 +311,8 @@ tanh = unary_op('tanh', lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y
                 doc="Elementwise hyperbolic tangent.")
 abs = unary_op('abs', lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * xp.sign(x),  # noqa: A001
                float_only=False, doc="Elementwise absolute value (gradient 0 at 0, as PyTorch).")
-sign = unary_op('sign', lambda xp, x: xp.sign(x), lambda xp, g, x, y: g * 0, saves='', float_only=False,
+sign = unary_op('sign', lambda xp, x: x.copy() if x.dtype == np.bool_ else xp.sign(x),  # bool stays bool
+                lambda xp, g, x, y: g * 0, saves='', float_only=False,
                 doc="Elementwise sign (-1, 0 or 1); its gradient is zero.")
 
 
@@ -470,7 +475,7 @@ class CastBackward(Node):
 def cast(x, np_dtype):
     """``x`` converted to ``np_dtype``; differentiable between floating dtypes."""
     out = x._data.astype(np_dtype)
-    if np_dtype.kind != 'f':
+    if np_dtype.kind not in 'fV':
         return Tensor._wrap(out)
     return track(out, CastBackward, (x,), x._data.dtype)
 

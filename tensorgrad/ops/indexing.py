@@ -217,7 +217,7 @@ def where(condition, x=None, y=None):
     y = _constant(y, like) if not isinstance(y, Tensor) else y
     xd, yd = x._data, y._data
     if xd.dtype != yd.dtype:
-        dt = promote(xd.dtype, yd.dtype)
+        dt = promote(xd.dtype, yd.dtype, xd.ndim, yd.ndim)
         if xd.dtype != dt:
             x = promote_to(x, dt)
         if yd.dtype != dt:
@@ -245,6 +245,11 @@ def masked_fill(x, mask, value):
         raise ValueError(f"masked_fill: mask of shape {md.shape} does not broadcast to "
                          f"tensor of shape {x._data.shape}") from None
     if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"masked_fill: value must be a 0-d tensor or a number, got shape "
+                               f"{tuple(value._data.shape)}")
+        if value._data.dtype != x._data.dtype:  # the value takes the input's dtype, as torch
+            value = promote_to(value, x._data.dtype)
         return where(md, value, x)
     xp = backend.array_module(x._data)
     return where(md, xp.asarray(value, dtype=x._data.dtype), x)

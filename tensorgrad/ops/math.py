@@ -57,7 +57,8 @@ log1p = unary_op('log1p', lambda xp, x: xp.log1p(x), lambda xp, g, x, y: g / (1 
                  doc="Elementwise ``log(1 + x)``, accurate for small ``x``.")
 cbrt = unary_op('cbrt', lambda xp, x: xp.cbrt(x), lambda xp, g, x, y: g / (3 * y * y), saves='y',
                 doc="Elementwise cube root.")
-square = unary_op('square', lambda xp, x: x * x, lambda xp, g, x, y: g * 2 * x, float_only=False,
+square = unary_op('square', lambda xp, x: x.astype(np.int64) ** 2 if x.dtype == np.bool_ else x * x,  # torch: int64
+                  lambda xp, g, x, y: g * 2 * x, float_only=False,
                   doc="Elementwise ``x * x``.")
 reciprocal = unary_op('reciprocal', lambda xp, x: 1 / x, lambda xp, g, x, y: -g * y * y, saves='y',
                       doc="Elementwise ``1 / x``.")

@@ -2,6 +2,8 @@
 None for all) with ``keepdim``: sum, mean, max/min, amax/amin, prod, var,
 std, logsumexp, argmax/argmin. ``max``/``min`` over one dim return
 ``(values, indices)`` (see ``_select``)."""
+import warnings
+
 import numpy as np
 
 from .. import backend, return_types
@@ -45,8 +47,10 @@ class SumBackward(Node):
     saves_arrays = False
 
     def backward(self, g):
-        in_shape, axes, keepdim = self.saved
+        in_shape, axes, keepdim, in_dtype = self.saved
         g = _expand_grad(g, in_shape, axes, keepdim)
+        if in_dtype is not None and g.dtype != in_dtype:  # sum(dtype=...): the gradient keeps x's dtype
+            g = g.astype(in_dtype)
         return (backend.array_module(g).broadcast_to(g, in_shape),)
 
 
@@ -54,13 +58,15 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum over ``dim`` (all dimensions when None); bools and ints sum as int64."""
     xd = x._data
     axes = normalize_dims('sum', dim, xd.ndim)
+    in_dtype = None
     if dtype is not None:
         from ..dtypes import to_numpy_dtype  # noqa: PLC0415
+        in_dtype = xd.dtype
         xd = xd.astype(to_numpy_dtype(dtype))
     elif xd.dtype.kind in 'bui':
         xd = xd.astype(np.int64)
     out = xd.sum(axis=axes, keepdims=keepdim)
-    return track(out, SumBackward, (x,), (xd.shape, axes, keepdim))
+    return track(out, SumBackward, (x,), (xd.shape, axes, keepdim, in_dtype))
 
 
 class MeanBackward(Node):
@@ -68,14 +74,23 @@ class MeanBackward(Node):
     saves_arrays = False
 
     def backward(self, g):
-        in_shape, axes, keepdim, count = self.saved
+        in_shape, axes, keepdim, count, in_dtype = self.saved
         g = _expand_grad(g, in_shape, axes, keepdim) / count
+        if in_dtype is not None and g.dtype != in_dtype:  # mean(dtype=...): the gradient keeps x's dtype
+            g = g.astype(in_dtype)
         return (backend.array_module(g).broadcast_to(g, in_shape),)
 
 
-def mean(x, dim=None, keepdim=False):
-    """Mean over ``dim`` (all dimensions when None)."""
+def mean(x, dim=None, keepdim=False, dtype=None):
+    """Mean over ``dim`` (all dimensions when None); with ``dtype`` the input is
+    cast to it first, as PyTorch (integer inputs need a floating ``dtype`` there;
+    here they are averaged as float32)."""
     xd = x._data
+    in_dtype = None
+    if dtype is not None:
+        from ..dtypes import to_numpy_dtype  # noqa: PLC0415
+        in_dtype = xd.dtype
+        xd = xd.astype(to_numpy_dtype(dtype))
     if xd.dtype.kind not in 'fV':
         xd = xd.astype(DEFAULT_FLOAT)
     axes = normalize_dims('mean', dim, xd.ndim)
@@ -83,7 +98,7 @@ def mean(x, dim=None, keepdim=False):
     count = 1
     for a in axes:
         count *= xd.shape[a]
-    return track(out, MeanBackward, (x,), (xd.shape, axes, keepdim, count))
+    return track(out, MeanBackward, (x,), (xd.shape, axes, keepdim, count, in_dtype))
 
 
 class ExtremumBackward(Node):
@@ -143,6 +158,8 @@ def amax(x, dim=None, keepdim=False):
     """Maximum over ``dim`` (int or tuple); ties share the gradient evenly."""
     xd = x._data
     axes = normalize_dims('amax', dim, xd.ndim)
+    if xd.size == 0 and (not axes or 0 in [xd.shape[a] for a in axes]):
+        raise IndexError(f"amax: cannot reduce over an empty dimension of a tensor of shape {xd.shape}")
     out = xd.max(axis=axes, keepdims=keepdim)
     return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
 
@@ -151,6 +168,8 @@ def amin(x, dim=None, keepdim=False):
     """Minimum over ``dim`` (int or tuple); ties share the gradient evenly."""
     xd = x._data
     axes = normalize_dims('amin', dim, xd.ndim)
+    if xd.size == 0 and (not axes or 0 in [xd.shape[a] for a in axes]):
+        raise IndexError(f"amin: cannot reduce over an empty dimension of a tensor of shape {xd.shape}")
     out = xd.min(axis=axes, keepdims=keepdim)
     return track(out, ExtremumBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
 
@@ -160,8 +179,10 @@ def argmax(x, dim=None, keepdim=False):
     xd = x._data
     if dim is None:
         return Tensor._wrap(backend.array_module(xd).asarray(xd.argmax()).astype(np.int64))
-    axis = normalize_dims('argmax', dim, xd.ndim)[0]
-    return Tensor._wrap(xd.argmax(axis=axis, keepdims=keepdim).astype(np.int64))
+    axis = normalize_dims('argmax', dim, xd.ndim)
+    if not axis:  # a 0-d tensor (dim 0 or -1): its only index
+        return Tensor._wrap(backend.array_module(xd).zeros((), dtype=np.int64))
+    return Tensor._wrap(xd.argmax(axis=axis[0], keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
@@ -169,8 +190,10 @@ def argmin(x, dim=None, keepdim=False):
     xd = x._data
     if dim is None:
         return Tensor._wrap(backend.array_module(xd).asarray(xd.argmin()).astype(np.int64))
-    axis = normalize_dims('argmin', dim, xd.ndim)[0]
-    return Tensor._wrap(xd.argmin(axis=axis, keepdims=keepdim).astype(np.int64))
+    axis = normalize_dims('argmin', dim, xd.ndim)
+    if not axis:  # a 0-d tensor (dim 0 or -1): its only index
+        return Tensor._wrap(backend.array_module(xd).zeros((), dtype=np.int64))
+    return Tensor._wrap(xd.argmin(axis=axis[0], keepdims=keepdim).astype(np.int64))
 
 
 def all(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
@@ -240,6 +263,9 @@ def _var_parts(op, x, dim, unbiased, keepdim, correction, ddof):
     for a in axes:
         count *= xd.shape[a]
     denom = builtins_max(count - corr, 0)
+    if denom == 0 and count:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      f"reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
     centered = xd - xd.mean(axis=axes, keepdims=True)
     sq = (centered * centered).sum(axis=axes, keepdims=keepdim)
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -294,6 +320,11 @@ def logsumexp(x, dim=None, keepdim=False):
         xd = xd.astype(DEFAULT_FLOAT)
     xp = backend.array_module(xd)
     axes = normalize_dims('logsumexp', dim, xd.ndim)
+    if xd.size == 0:  # log(0) = -inf over empty dims, as torch
+        shape = tuple(1 if i in axes else n for i, n in enumerate(xd.shape)) if keepdim else \
+            tuple(n for i, n in enumerate(xd.shape) if i not in axes)
+        out = xp.full(shape, -np.inf, dtype=xd.dtype)
+        return track(out, LogSumExpBackward, (x,), (xd, out, axes, keepdim))
     m = xd.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
