@@ -1,7 +1,17 @@
-"""``MultiheadAttention``: multi-head scaled dot-product attention with
-separate query/key/value/output projections (the reference's parameter
-names), on the fused ``scaled_dot_product_attention`` kernel."""
+"""``MultiheadAttention`` with PyTorch's arguments, parameters and state-dict keys
+(``in_proj_weight``, ``in_proj_bias``, ``out_proj.*``, ``bias_k``/``bias_v``,
+``q/k/v_proj_weight`` when kdim/vdim differ), on the fused
+``scaled_dot_product_attention`` kernel.
+
+The reference's two-argument call ``MultiheadAttention(embed_dim, num_heads)``
+(optionally with ``device``/``dtype``) keeps the reference's documented
+behaviour: it builds a ``ReferenceMultiheadAttention`` (batch first, returns a
+Tensor, parameters ``q_weight``/``k_weight``/``v_weight``/``o_weight``; see
+``attention_reference.py``). Passing any of PyTorch's other arguments
+(``batch_first=``, ``bias=``, ``dropout=`` ...) gives PyTorch's module.
+"""
 import math
+import warnings
 
 import numpy as np
 
@@ -10,218 +20,297 @@ from .._tensor import Tensor
 from ..ops.activations import dropout as _dropout
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.linear import linear
+from ..ops.shape import cat
 from ..ops.softmax import softmax
-from ..random import generator
-from .module import Module, Parameter, copy_from_torch
+from . import init
+from .linear import Linear
+from .module import Module, Parameter
 
 _OP = 'MultiheadAttention'
+_REFERENCE_ARGS = ('embed_dim', 'num_heads', 'device', 'dtype')
 
 
-def _uniform(shape, bound):
-    return Parameter(generator().uniform(-bound, bound, size=shape).astype(np.float32))
+def _is_reference_call(args, kwargs):
+    """True for the reference's documented call: embed_dim and num_heads (by position or
+    name), optionally device/dtype by name, nothing else."""
+    if len(args) > 2 or any(k not in _REFERENCE_ARGS for k in kwargs):
+        return False
+    return len(args) + sum(k in kwargs for k in ('embed_dim', 'num_heads')) == 2
+
+
+def _mask_array(mask, name, xp):
+    """The raw array of a mask (Tensor or array); bool or floating, else AssertionError as PyTorch."""
+    m = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    if m.dtype != np.bool_ and m.dtype.kind != 'f':
+        raise AssertionError(f"{_OP}: only bool and floating types of {name} are supported, got {m.dtype}")
+    return m
+
+
+def _additive(m, dt, xp):
+    """A bool mask (True = not attended) as 0 / -inf of dtype ``dt``; a float mask cast to ``dt``."""
+    if m.dtype == np.bool_:
+        return xp.where(m, dt.type(-np.inf), dt.type(0))
+    return m.astype(dt, copy=False)
+
+
+def _pad_last(m, xp):
+    """Append one zero (attended) column to the last dim of an additive mask."""
+    return xp.concatenate([m, xp.zeros(m.shape[:-1] + (1,), dtype=m.dtype)], axis=-1)
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """``Linear`` under PyTorch's name for ``MultiheadAttention.out_proj`` (same repr as torch's)."""
 
 
 class MultiheadAttention(Module):
-    """Multi-head attention of *Attention Is All You Need*, batch first:
-    ``forward(q, k, v, attn_mask=None)`` with q (B, T_q, E), k (B, T_k, kdim),
-    v (B, T_k, vdim) returns (B, T_q, E). A bool ``attn_mask`` of shape
-    (B, T_q, T_k) or (T_q, T_k) is True where a position is NOT attended.
+    """PyTorch's ``nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True,
+    add_bias_kv=False, add_zero_attn=False, kdim=None, vdim=None, batch_first=False,
+    device=None, dtype=None)``: ``forward(query, key, value, key_padding_mask=None,
+    need_weights=True, attn_mask=None, average_attn_weights=True, is_causal=False)``
+    returns ``(attn_output, attn_weights or None)``. Inputs are (L, N, E) (or (N, L, E)
+    with ``batch_first``) or unbatched (L, E). Masks are bool (True = not attended) or
+    float (added to the scores); ``attn_mask`` is (L, S) or (N * num_heads, L, S).
 
-    Parameters: ``q_weight``, ``k_weight``, ``v_weight``, ``o_weight``
-    ((embed_dim, embed_dim); k/v: (embed_dim, kdim/vdim)) and, with
-    ``bias=True``, ``q_bias``, ``k_bias``, ``v_bias``, ``o_bias``. ``dropout``
-    applies to the attention weights in training mode.
+    The reference's call with only ``embed_dim`` and ``num_heads`` builds the reference's
+    module instead (batch first, returns a Tensor, ``q_weight`` ... parameters).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=False, kdim=None, vdim=None, batch_first=True,
-                 device=None, dtype=None):
-        super().__init__()
+    def __new__(cls, *args, **kwargs):
+        if cls is MultiheadAttention and _is_reference_call(args, kwargs):
+            from .attention_reference import ReferenceMultiheadAttention
+            cls = ReferenceMultiheadAttention
+        return super().__new__(cls)
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         for name, val in (('embed_dim', embed_dim), ('num_heads', num_heads)):
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"{_OP}: {name} must be a positive integer, got {val!r}")
-        if embed_dim % num_heads:
-            raise ValueError(f"{_OP}: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+                raise TypeError(f"{_OP}: {name} must be an int, got {val!r}")
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
+                             f"num_heads={num_heads} instead")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
-            raise ValueError(f"{_OP}: dropout must be a number in [0, 1], got {dropout!r}")
-        self.embed_dim = int(embed_dim)
+            raise ValueError(f"{_OP}: dropout probability has to be between 0 and 1, but got {dropout!r}")
+        if embed_dim % num_heads:
+            raise AssertionError(f"{_OP}: embed_dim must be divisible by num_heads, got embed_dim={embed_dim} "
+                                 f"and num_heads={num_heads}")
+        super().__init__()
+        E = self.embed_dim = int(embed_dim)
+        self.kdim = int(kdim) if kdim is not None else E
+        self.vdim = int(vdim) if vdim is not None else E
+        self._qkv_same_embed_dim = self.kdim == E and self.vdim == E
         self.num_heads = int(num_heads)
-        self.head_dim = self.embed_dim // self.num_heads
-        self.kdim = int(kdim) if kdim is not None else self.embed_dim
-        self.vdim = int(vdim) if vdim is not None else self.embed_dim
         self.dropout = float(dropout)
         self.batch_first = bool(batch_first)
-        E = self.embed_dim
-        # PyTorch's init: xavier-uniform over the packed (3E, E) in-projection (or each
-        # separate projection when kdim/vdim differ), kaiming-uniform output projection
-        same = self.kdim == E and self.vdim == E
-        self.q_weight = _uniform((E, E), math.sqrt(6.0 / (4 * E)) if same else math.sqrt(3.0 / E))
-        self.k_weight = _uniform((E, self.kdim), math.sqrt(6.0 / (4 * E)) if same else math.sqrt(6.0 / (E + self.kdim)))
-        self.v_weight = _uniform((E, self.vdim), math.sqrt(6.0 / (4 * E)) if same else math.sqrt(6.0 / (E + self.vdim)))
-        self.o_weight = _uniform((E, E), 1.0 / math.sqrt(E))
-        if bias:
-            for name in ('q_bias', 'k_bias', 'v_bias', 'o_bias'):
-                setattr(self, name, Parameter(np.zeros((E,), dtype=np.float32)))
+        self.head_dim = E // self.num_heads
+        f32 = np.float32
+        if not self._qkv_same_embed_dim:
+            self.q_proj_weight = Parameter(np.empty((E, E), f32))
+            self.k_proj_weight = Parameter(np.empty((E, self.kdim), f32))
+            self.v_proj_weight = Parameter(np.empty((E, self.vdim), f32))
+            self.register_parameter('in_proj_weight', None)
         else:
-            self.q_bias = self.k_bias = self.v_bias = self.o_bias = None
+            self.in_proj_weight = Parameter(np.empty((3 * E, E), f32))
+            self.register_parameter('q_proj_weight', None)
+            self.register_parameter('k_proj_weight', None)
+            self.register_parameter('v_proj_weight', None)
+        if bias:
+            self.in_proj_bias = Parameter(np.empty((3 * E,), f32))
+        else:
+            self.register_parameter('in_proj_bias', None)
+        self.out_proj = NonDynamicallyQuantizableLinear(E, E, bias=bias)
+        if add_bias_kv:
+            self.bias_k = Parameter(np.empty((1, 1, E), f32))
+            self.bias_v = Parameter(np.empty((1, 1, E), f32))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = bool(add_zero_attn)
+        self._reset_parameters()
         if device is not None or dtype is not None:
             self.to(device=device, dtype=dtype)
 
-    @property
-    def bias(self):
-        """Whether the projections have biases."""
-        return self.q_bias is not None
+    def _reset_parameters(self):
+        """PyTorch's initialisation: xavier-uniform in-projections, zero biases, xavier-normal bias_k/v."""
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
-    # ------------------------------------------------------------------ validation
-    def _check_inputs(self, q, k, v):
-        for name, t, d in (('query', q, self.embed_dim), ('key', k, self.kdim), ('value', v, self.vdim)):
+    # ------------------------------------------------------------------ checks
+    def _check(self, query, key, value, key_padding_mask, attn_mask):
+        """PyTorch's shape checks (AssertionError / RuntimeError); returns whether batched."""
+        for name, t in (('query', query), ('key', key), ('value', value)):
             if not isinstance(t, Tensor):
                 raise TypeError(f"{_OP}: {name} must be a Tensor, got {type(t).__name__}")
-            if t._data.ndim != 3:
-                raise ValueError(f"{_OP}: expected a 3-D {name} (batch, seq, {d}), got shape {tuple(t._data.shape)}")
-            if t._data.shape[-1] != d:
-                raise ValueError(f"{_OP}: expected {name} with last dimension {d}, got shape {tuple(t._data.shape)}")
-            w = self.q_weight
+        qn, kn, vn = query._data.ndim, key._data.ndim, value._data.ndim
+        kpm_nd = None if key_padding_mask is None else np.ndim(getattr(key_padding_mask, '_data', key_padding_mask))
+        am_nd = None if attn_mask is None else np.ndim(getattr(attn_mask, '_data', attn_mask))
+        if qn not in (2, 3):
+            raise AssertionError(f"{_OP}: query should be unbatched 2D or batched 3D tensor but received "
+                                 f"{qn}-D query tensor")
+        batched = qn == 3
+        kind = 'batched (3-D)' if batched else 'unbatched (2-D)'
+        if kn != qn or vn != qn:
+            raise AssertionError(f"{_OP}: for {kind} `query`, expected `key` and `value` to be {qn}-D but found "
+                                 f"{kn}-D and {vn}-D tensors respectively")
+        if kpm_nd is not None and kpm_nd != qn - 1:
+            raise AssertionError(f"{_OP}: for {kind} `query`, expected `key_padding_mask` to be `None` or "
+                                 f"{qn - 1}-D but found {kpm_nd}-D tensor instead")
+        if am_nd is not None and am_nd not in (2, 3):
+            raise AssertionError(f"{_OP}: for {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                                 f"but found {am_nd}-D tensor instead")
+        qs, ks, vs = tuple(query._data.shape), tuple(key._data.shape), tuple(value._data.shape)
+        if qs[-1] != self.embed_dim:
+            raise AssertionError(f"{_OP}: was expecting embedding dimension of {self.embed_dim}, but got {qs[-1]}")
+        if self._qkv_same_embed_dim and ks != vs:
+            raise AssertionError(f"{_OP}: key shape {ks} does not match value shape {vs}")
+        if ks[:-1] != vs[:-1]:
+            raise AssertionError(f"{_OP}: key's sequence and batch dims {ks[:-1]} do not match value's {vs[:-1]}")
+        if ks[-1] != self.kdim or vs[-1] != self.vdim:
+            raise RuntimeError(f"{_OP}: expected key and value with last dimensions {self.kdim} and {self.vdim}, "
+                               f"got shapes {ks} and {vs}")
+        if batched:
+            bq = 0 if self.batch_first else 1
+            if qs[bq] != ks[bq]:
+                raise RuntimeError(f"{_OP}: query {qs} and key {ks} have different batch sizes")
+        w = self.out_proj.weight
+        for name, t in (('query', query), ('key', key), ('value', value)):
             if t._data.dtype != w._data.dtype or t.device is not w.device:
-                raise TypeError(f"{_OP}: {name} ({t._data.dtype}, {t.device.value}) does not match the parameters "
-                                f"({w._data.dtype}, {w.device.value})")
-        bq = 0 if self.batch_first else 1
-        if q._data.shape[bq] != k._data.shape[bq] or k._data.shape[:2] != v._data.shape[:2]:
-            raise ValueError(f"{_OP}: query {tuple(q._data.shape)}, key {tuple(k._data.shape)} and value "
-                             f"{tuple(v._data.shape)} must share the batch size, key and value the length")
+                raise RuntimeError(f"{_OP}: {name} ({t._data.dtype}, {t.device.value}) does not match the "
+                                   f"parameters ({w._data.dtype}, {w.device.value})")
+        return batched
 
-    def _mask(self, attn_mask, key_padding_mask, B, Tq, Tk, like):
-        """One mask for the (B, heads, T_q, T_k) scores: bool (True = attend) or an
-        additive float array; None when nothing is masked."""
+    def _masks(self, key_padding_mask, attn_mask, B, L, S, like):
+        """``(kpm, am)``: additive float arrays, kpm (B, S), am (L, S) or (B, heads, L, S); None if absent."""
         xp = backend.array_module(like)
         dt = like.dtype
-        masks = []
-        if attn_mask is not None:
-            m = attn_mask._data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
-            shape = tuple(m.shape)
-            if shape == (Tq, Tk):
-                pass
-            elif shape == (B, Tq, Tk):
-                m = m[:, None]
-            elif shape == (B * self.num_heads, Tq, Tk):
-                m = m.reshape(B, self.num_heads, Tq, Tk)
-            else:
-                raise ValueError(f"{_OP}: attn_mask of shape {shape} must be ({Tq}, {Tk}) or ({B}, {Tq}, {Tk}) "
-                                 f"for query length {Tq}, key length {Tk} and batch {B}")
-            masks.append(m)
+        kpm = am = None
         if key_padding_mask is not None:
-            m = key_padding_mask._data if isinstance(key_padding_mask, Tensor) else xp.asarray(key_padding_mask)
-            if tuple(m.shape) != (B, Tk):
-                raise ValueError(f"{_OP}: key_padding_mask of shape {tuple(m.shape)} must be ({B}, {Tk})")
-            masks.append(m[:, None, None, :])
-        for m in masks:
-            if m.dtype != np.bool_ and m.dtype.kind != 'f':
-                raise TypeError(f"{_OP}: masks must be bool or floating, got dtype {m.dtype}")
-            if backend.device_of(m) is not backend.device_of(like):
+            m = _mask_array(key_padding_mask, 'key_padding_mask', xp)
+            if attn_mask is not None:
+                other = _mask_array(attn_mask, 'attn_mask', xp)
+                if (m.dtype == np.bool_) != (other.dtype == np.bool_) or (m.dtype != other.dtype):
+                    warnings.warn("Support for mismatched key_padding_mask and attn_mask is deprecated. "
+                                  "Use same type for both instead.", stacklevel=4)
+            if m.ndim == 1:
+                m = m[None]
+            if m.shape[0] != B:
+                raise AssertionError(f"{_OP}: expected key_padded_mask.shape[0] to be {B}, but got {m.shape[0]}")
+            if m.shape[1] != S:
+                raise AssertionError(f"{_OP}: expected key_padded_mask.shape[1] to be {S}, but got {m.shape[1]}")
+            kpm = _additive(m, dt, xp)
+        if attn_mask is not None:
+            m = _mask_array(attn_mask, 'attn_mask', xp)
+            if m.ndim == 2:
+                if tuple(m.shape) != (L, S):
+                    raise RuntimeError(f"{_OP}: the shape of the 2D attn_mask is {tuple(m.shape)}, but should be "
+                                       f"{(L, S)}.")
+            else:
+                want = (B * self.num_heads, L, S)
+                if tuple(m.shape) != want:
+                    raise RuntimeError(f"{_OP}: the shape of the 3D attn_mask is {tuple(m.shape)}, but should be "
+                                       f"{want}.")
+                m = m.reshape(B, self.num_heads, L, S)
+            am = _additive(m, dt, xp)
+        for m in (kpm, am):
+            if m is not None and backend.device_of(m) is not backend.device_of(like):
                 raise RuntimeError(f"{_OP}: mask on {backend.device_of(m).value}, inputs on "
                                    f"{backend.device_of(like).value}")
-        if not masks:
-            return None
-        if all(m.dtype == np.bool_ for m in masks):
-            blocked = masks[0] if len(masks) == 1 else masks[0] | masks[1]
-            return ~blocked
-        total = 0
-        for m in masks:
-            total = total + (xp.where(m, dt.type(-np.inf), dt.type(0)) if m.dtype == np.bool_ else m.astype(dt))
-        return total
+        return kpm, am
 
     # ------------------------------------------------------------------ forward
-    def _heads(self, x, B, T):
-        """(B, T, E) -> (B, heads, T, head_dim)."""
-        return x.reshape(B, T, self.num_heads, self.head_dim).transpose(1, 2)
+    def _project(self, query, key, value):
+        """The q, k, v input projections of (B, T, *) inputs (one GEMM for self-attention)."""
+        E = self.embed_dim
+        b = self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+        if not self._qkv_same_embed_dim:
+            return (linear(query, self.q_proj_weight, bq), linear(key, self.k_proj_weight, bk),
+                    linear(value, self.v_proj_weight, bv))
+        w = self.in_proj_weight
+        if query is key and key is value:
+            qkv = linear(query, w, b)
+            return qkv[..., :E], qkv[..., E:2 * E], qkv[..., 2 * E:]
+        q = linear(query, w[:E], bq)
+        if key is value:
+            kv = linear(key, w[E:], None if b is None else b[E:])
+            return q, kv[..., :E], kv[..., E:]
+        return q, linear(key, w[E:2 * E], bk), linear(value, w[2 * E:], bv)
 
-    def forward(self, query, key, value, attn_mask=None, key_padding_mask=None, need_weights=False,
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        """Attention output (B, T_q, E). ``attn_mask``: bool (T_q, T_k) or (B, T_q, T_k), True =
-        not attended (a float mask is added to the scores; PyTorch's (B * heads, T_q, T_k) layout
-        is accepted too); ``key_padding_mask``: (B, T_k), True = ignore that key; ``is_causal``
-        without a mask masks future positions. With ``need_weights=True`` returns
-        ``(output, weights)`` as PyTorch (weights averaged over heads unless
-        ``average_attn_weights=False``)."""
-        self._check_inputs(query, key, value)
-        if not self.batch_first:
-            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        B, Tq, _ = query._data.shape
-        Tk = key._data.shape[1]
-        mask = self._mask(attn_mask, key_padding_mask, B, Tq, Tk, query._data)
-        if mask is None and is_causal:
-            xp = backend.array_module(query._data)
-            mask = xp.tril(xp.ones((Tq, Tk), dtype=bool))
-        q = self._heads(linear(query, self.q_weight, self.q_bias), B, Tq)
-        k = self._heads(linear(key, self.k_weight, self.k_bias), B, Tk)
-        v = self._heads(linear(value, self.v_weight, self.v_bias), B, Tk)
+        """``(attn_output, attn_weights)`` as PyTorch; weights are None unless ``need_weights``
+        (averaged over heads unless ``average_attn_weights=False``). ``is_causal`` is a hint
+        that ``attn_mask`` (then required) is the causal mask."""
+        batched = self._check(query, key, value, key_padding_mask, attn_mask)
+        if is_causal and attn_mask is None:
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                               "module method `generate_square_subsequent_mask` to create this mask.")
+        if not batched:
+            query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+        elif not self.batch_first:
+            query, key, value = self._to_batch_first(query, key, value)
+        B, L, _ = query._data.shape
+        S = key._data.shape[1]
+        kpm, am = self._masks(key_padding_mask, attn_mask, B, L, S, query._data)
+        causal = is_causal and kpm is None and not need_weights
+        if causal:
+            am = None
+        xp = backend.array_module(query._data)
+        H, D = self.num_heads, self.head_dim
+        q, k, v = self._project(query, key, value)
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(B, 1, self.embed_dim)], 1)
+            v = cat([v, self.bias_v.expand(B, 1, self.embed_dim)], 1)
+            am = None if am is None else _pad_last(am, xp)
+            kpm = None if kpm is None else _pad_last(kpm, xp)
+        q = q.reshape(B, L, H, D).transpose(1, 2)
+        k = k.reshape(B, -1, H, D).transpose(1, 2)
+        v = v.reshape(B, -1, H, D).transpose(1, 2)
+        if self.add_zero_attn:
+            zeros = Tensor._wrap(xp.zeros((B, H, 1, D), dtype=q._data.dtype))
+            k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+            am = None if am is None else _pad_last(am, xp)
+            kpm = None if kpm is None else _pad_last(kpm, xp)
+        mask = am
+        if kpm is not None:
+            kpm = kpm[:, None, None, :]
+            mask = kpm if mask is None else mask + kpm
         p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:
-            scores = q.matmul(k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim))
+            scores = (q * math.sqrt(1.0 / D)).matmul(k.transpose(-1, -2))
             if mask is not None:
-                if mask.dtype == np.bool_:
-                    scores = scores.masked_fill(Tensor._wrap(~mask), float('-inf'))
-                else:
-                    scores = scores + Tensor._wrap(mask)
+                scores = scores + Tensor._wrap(mask)
             weights = softmax(scores, -1)
             if p > 0:
                 weights = _dropout(weights, p, training=True)
             att = weights.matmul(v)
+            if average_attn_weights:
+                weights = weights.mean(1)
+            if not batched:
+                weights = weights.squeeze(0)
         else:
-            att = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-        out = linear(att.transpose(1, 2).reshape(B, Tq, self.embed_dim), self.o_weight, self.o_bias)
-        if not self.batch_first:
+            att = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=causal)
+        out = linear(att.transpose(1, 2).reshape(B, L, self.embed_dim), self.out_proj.weight, self.out_proj.bias)
+        if not batched:
+            out = out.squeeze(0)
+        elif not self.batch_first:
             out = out.transpose(0, 1)
-        if not need_weights:
-            return out
-        return out, (weights.mean(1) if average_attn_weights else weights)
+        return out, weights
 
-    # ------------------------------------------------------------------ torch interop
-    def init_from_torch(self, torch_module):
-        """Copy the weights of a ``torch.nn.MultiheadAttention`` with the same embed_dim,
-        num_heads, kdim, vdim and bias setting (its packed ``in_proj_weight`` is split into
-        q/k/v), and its dropout and training mode; returns self. ``batch_first`` stays this
-        module's own (the contract is batch first)."""
-        for attr in ('embed_dim', 'num_heads', 'kdim', 'vdim'):
-            if getattr(torch_module, attr, None) != getattr(self, attr):
-                raise ValueError(f"{_OP}.init_from_torch: {attr} differs: {getattr(self, attr)!r} here, "
-                                 f"{getattr(torch_module, attr, None)!r} in the torch module")
-        if getattr(torch_module, 'bias_k', None) is not None or getattr(torch_module, 'add_zero_attn', False):
-            raise ValueError(f"{_OP}.init_from_torch: add_bias_kv and add_zero_attn are not supported")
-        torch_bias = torch_module.in_proj_bias is not None
-        if torch_bias != self.bias:
-            raise ValueError(f"{_OP}.init_from_torch: bias={self.bias} here but the torch module has "
-                             f"bias={torch_bias}")
-        E = self.embed_dim
-        if torch_module.in_proj_weight is not None:
-            w = torch_module.in_proj_weight
-            sources = [w[:E], w[E:2 * E], w[2 * E:]]
-        else:
-            sources = [torch_module.q_proj_weight, torch_module.k_proj_weight, torch_module.v_proj_weight]
-        pairs = list(zip((self.q_weight, self.k_weight, self.v_weight), sources))
-        pairs.append((self.o_weight, torch_module.out_proj.weight))
-        if self.bias:
-            b = torch_module.in_proj_bias
-            pairs += [(self.q_bias, b[:E]), (self.k_bias, b[E:2 * E]), (self.v_bias, b[2 * E:]),
-                      (self.o_bias, torch_module.out_proj.bias)]
-        for mine, theirs in pairs:  # validate every shape before copying anything
-            if tuple(theirs.shape) != tuple(mine._data.shape):
-                raise ValueError(f"{_OP}.init_from_torch: torch tensor of shape {tuple(theirs.shape)} does not "
-                                 f"match {tuple(mine._data.shape)}")
-        for mine, theirs in pairs:
-            copy_from_torch(mine, theirs, _OP)
-        self.dropout = float(torch_module.dropout)
-        self.train(bool(torch_module.training))
-        return self
+    @staticmethod
+    def _to_batch_first(query, key, value):
+        """(T, B, E) -> (B, T, E), keeping ``query is key is value`` identities (one GEMM for self-attention)."""
+        q = query.transpose(0, 1)
+        k = q if key is query else key.transpose(0, 1)
+        v = k if value is key else (q if value is query else value.transpose(0, 1))
+        return q, k, v
 
-    def extra_repr(self):
-        s = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
-        if self.dropout:
-            s += f", dropout={self.dropout}"
-        if self.bias:
-            s += ", bias=True"
-        if self.kdim != self.embed_dim or self.vdim != self.embed_dim:
-            s += f", kdim={self.kdim}, vdim={self.vdim}"
-        if not self.batch_first:
-            s += ", batch_first=False"
-        return s

@@ -18,16 +18,28 @@ from ..dtypes import DEVICE, is_floating, to_device, to_numpy_dtype
 
 class Parameter(Tensor):
     """A Tensor that is a learnable parameter of a module: assigning it as an
-    attribute of a ``Module`` registers it. ``Parameter(data, requires_grad=True)``;
-    it shares ``data``'s memory when ``data`` is a Tensor or an array."""
+    attribute of a ``Module`` registers it.
+
+    ``Parameter(data=None, requires_grad=True)`` (PyTorch's form; no data: an
+    empty float32 tensor) and ``Parameter(data, dtype=None, device=None,
+    requires_grad=True)`` (the reference's, ``data`` as ``tensorgrad.tensor``
+    takes it); a bool second argument is PyTorch's ``requires_grad``. It shares
+    ``data``'s memory when ``data`` is a Tensor or an array of the right dtype
+    and device. Only floating (or complex) data can require grad (RuntimeError)."""
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data=None, dtype=None, device=None, requires_grad=True):
+        if isinstance(dtype, bool):  # PyTorch's positional Parameter(data, requires_grad)
+            dtype, requires_grad = None, dtype
         if data is None:
             data = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
             data = data._data
-        Tensor.__init__(self, data, requires_grad=requires_grad)
+        Tensor.__init__(self, data, dtype=dtype, device=device, requires_grad=False)
+        if requires_grad and not (is_floating(self._data.dtype) or self._data.dtype.kind == 'c'):
+            raise RuntimeError(f"Parameter: only Tensors of floating point and complex dtype can require "
+                               f"gradients, got {self._data.dtype}")
+        self.requires_grad = bool(requires_grad)
 
     def __repr__(self):
         return 'Parameter containing:\n' + Tensor.__repr__(self)
@@ -47,21 +59,33 @@ def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
 
 
-_IncompatibleKeys = namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
+class _IncompatibleKeys(namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])):
+    """What ``load_state_dict`` returns: the missing and unexpected keys (as PyTorch)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return '<All keys matched successfully>'
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+
+    __str__ = __repr__
 
 
 class _RemovableHandle:
     """Returned by ``register_forward_hook`` and friends; ``remove()`` unregisters."""
     _next_id = 0
 
-    def __init__(self, hooks):
+    def __init__(self, hooks, extra_dicts=()):
         self.hooks = hooks
+        self.extra_dicts = list(extra_dicts)
         self.id = _RemovableHandle._next_id
         _RemovableHandle._next_id += 1
 
     def remove(self):
         """Unregister the hook."""
         self.hooks.pop(self.id, None)
+        for extra in self.extra_dicts:
+            extra.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -105,28 +129,67 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            res = hook(self, args, out)
-            if res is not None:
-                out = res
+        d = self.__dict__
+        pre_kw = d.get('_forward_pre_hooks_with_kwargs', ())
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in pre_kw:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {res}.")
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        with_kw = d.get('_forward_hooks_with_kwargs', ())
+        always = d.get('_forward_hooks_always_called', ())
+        called = set()
+        try:
+            out = self.forward(*args, **kwargs)
+            for hid, hook in list(self._forward_hooks.items()):
+                called.add(hid)
+                res = hook(self, args, kwargs, out) if hid in with_kw else hook(self, args, out)
+                if res is not None:
+                    out = res
+        except Exception:
+            for hid, hook in list(self._forward_hooks.items()):  # always_call hooks still run, output None
+                if hid in always and hid not in called:
+                    try:
+                        hook(self, args, kwargs, None) if hid in with_kw else hook(self, args, None)
+                    except Exception:  # noqa: BLE001 - the original error is the one to report
+                        pass
+            raise
         return out
 
-    def register_forward_hook(self, hook):
-        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces the output."""
-        handle = _RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+    def _add_hook(self, store, hook, prepend, flags):
+        """Register ``hook`` in ``store`` (first when ``prepend``), recording the true ``flags``
+        (name of a per-module dict of hook ids); returns the removable handle."""
+        d = self.__dict__
+        extras = [d.setdefault(name, {}) for name, on in flags.items() if on]
+        handle = _RemovableHandle(store, extras)
+        store[handle.id] = hook
+        for extra in extras:
+            extra[handle.id] = True
+        if prepend:
+            store.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_pre_hook(self, hook):
-        """Call ``hook(module, args)`` before each forward; a non-None result replaces the args."""
-        handle = _RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``) after each forward; a non-None result replaces the output. ``prepend``
+        runs it before the hooks already registered; ``always_call`` runs it even when forward
+        raises. Returns a handle whose ``remove()`` unregisters it."""
+        return self._add_hook(self._forward_hooks, hook, prepend,
+                              {'_forward_hooks_with_kwargs': with_kwargs, '_forward_hooks_always_called': always_call})
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward; a non-None result replaces the args
+        (a non-tuple is wrapped). With ``with_kwargs``: ``hook(module, args, kwargs)`` returning
+        None or ``(args, kwargs)``. Returns a removable handle."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              {'_forward_pre_hooks_with_kwargs': with_kwargs})
 
     # ------------------------------------------------------------------ registration
     def _check_name(self, kind, name, store):
@@ -489,20 +552,24 @@ class Module:
 
     # ------------------------------------------------------------------ torch interop
     def init_from_torch(self, torch_module):
-        """Copy parameters and buffers from the PyTorch analogue ``torch_module`` (same
-        attribute names), recursing into children; returns self. Modules whose names differ
-        from PyTorch's override this."""
+        """Copy the weights and biases (parameters) of the PyTorch analogue ``torch_module``
+        (same attribute names), recursing into children; returns self. Buffers (BatchNorm's
+        running statistics) are not copied, as in the reference: ``load_state_dict(
+        torch_module.state_dict())`` brings those. This module's own parameters are all
+        checked before any is written. Modules whose names differ from PyTorch's override this."""
+        pairs = []
         for name, p in self._parameters.items():
             if p is not None:
                 src = getattr(torch_module, name, None)
                 if src is None:
                     raise ValueError(f"{type(self).__name__}.init_from_torch: the torch module has no "
                                      f"parameter '{name}'")
-                copy_from_torch(p, src, f"{type(self).__name__}.{name}")
-        for name, b in self._buffers.items():
-            src = getattr(torch_module, name, None)
-            if b is not None and src is not None:
-                copy_from_torch(b, src, f"{type(self).__name__}.{name}")
+                if tuple(src.shape) != tuple(p._data.shape):
+                    raise ValueError(f"init_from_torch: {type(self).__name__}.{name}: shape {tuple(src.shape)} "
+                                     f"of the torch tensor does not match {tuple(p._data.shape)}")
+                pairs.append((p, src, f"{type(self).__name__}.{name}"))
+        for p, src, what in pairs:
+            copy_from_torch(p, src, what)
         for name, m in self._modules.items():
             if m is not None:
                 src = getattr(torch_module, name, None)

@@ -1,12 +1,14 @@
-"""MultiheadAttention against torch.nn.MultiheadAttention (weights copied with
-``init_from_torch``): forward and every gradient with a non-uniform upstream
-gradient, masks of both shapes, key padding, T_q != T_k, error cases."""
+"""The reference's MultiheadAttention (what ``nn.MultiheadAttention(embed_dim,
+num_heads)`` builds: batch first, returns a Tensor, q/k/v/o_weight) against
+torch.nn.MultiheadAttention (weights copied with ``init_from_torch``): forward and
+every gradient with a non-uniform upstream gradient, masks of both shapes, key
+padding, T_q != T_k, error cases. PyTorch's layout: test_attention_torch.py."""
 import numpy as np
 import pytest
 import torch
 
 import tensorgrad as tg
-from tensorgrad.nn.attention import MultiheadAttention
+from tensorgrad.nn.attention_reference import ReferenceMultiheadAttention as MultiheadAttention
 from helpers import assert_close
 
 TOL = dict(rtol=1e-4, atol=1e-5)
@@ -228,3 +230,14 @@ def test_errors():
         MultiheadAttention(8, 2).init_from_torch(torch.nn.MultiheadAttention(8, 4, batch_first=True, bias=False))
     with pytest.raises(ValueError, match='bias'):
         MultiheadAttention(8, 2).init_from_torch(torch.nn.MultiheadAttention(8, 2, batch_first=True))
+
+
+def test_two_argument_call_builds_the_reference_module():
+    m = tg.nn.MultiheadAttention(8, 2)
+    assert type(m) is MultiheadAttention and isinstance(m, tg.nn.MultiheadAttention)
+    assert list(m.state_dict()) == ['q_weight', 'k_weight', 'v_weight', 'o_weight']
+    assert type(tg.nn.MultiheadAttention(embed_dim=8, num_heads=2, dtype=tg.float64)) is MultiheadAttention
+    for kw in (dict(batch_first=True), dict(bias=False), dict(dropout=0.0), dict(kdim=8)):
+        assert type(tg.nn.MultiheadAttention(8, 2, **kw)) is tg.nn.MultiheadAttention, kw
+    x = tg.randn(2, 3, 8)
+    assert isinstance(m(x, x, x), tg.Tensor)
