@@ -1,14 +1,24 @@
-"""``save`` / ``load``: checkpoints of tensors, arrays and nested containers.
+"""``save`` / ``load``: checkpoints of tensors, arrays, nested containers and,
+as in PyTorch, whole modules or any other picklable object.
 
 Format: a zip archive holding ``manifest.json`` (the structure: dicts,
 lists, tuples, numbers, strings, None, bools, and references to arrays) and
-one ``.npy`` file per array, read back with ``allow_pickle=False``. Loading
-never executes code from the file. ``save`` writes atomically: a temporary
-file in the target's directory, fsync, then ``os.replace`` onto the path.
+one ``.npy`` file per array, read back with ``allow_pickle=False``. An object
+the manifest cannot describe (a ``Module``, a custom class) is stored as a
+pickle entry (``pickles/N.pkl``) whose tensors and arrays still live in the
+``.npy`` entries (see ``_safe_pickle``); such archives are version 2.
+
+``load`` (default ``weights_only=True``) never executes code from the file:
+pickle entries are refused unless every class they name is allow-listed with
+``add_safe_globals`` / ``safe_globals``. ``load(..., weights_only=False)``
+unpickles anything: it can run arbitrary code, use it only on trusted files.
+``save`` writes atomically: a temporary file in the target's directory, fsync,
+then ``os.replace`` onto the path; a failing save leaves the target as it was.
 """
 import io
 import json
 import os
+import pickle
 import tempfile
 import warnings
 import zipfile
@@ -16,14 +26,18 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import backend
+from . import _safe_pickle, backend
+from ._safe_pickle import WeightsOnlyError, add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._tensor import Tensor
 from .dtypes import DEVICE, DTYPE, to_device
 
-__all__ = ['save', 'load', 'CheckpointError']
+__all__ = ['save', 'load', 'CheckpointError', 'WeightsOnlyError', 'add_safe_globals', 'clear_safe_globals',
+           'get_safe_globals', 'safe_globals']
 
 FORMAT = 'tensorgrad-checkpoint'
-VERSION = 1
+VERSION = 2  # version 1: no pickle entries (still what is written when none is needed)
+_READABLE = (1, 2)
+DEFAULT_PROTOCOL = 2
 _MANIFEST = 'manifest.json'
 
 
@@ -33,9 +47,13 @@ class CheckpointError(ValueError):
 
 # ---------------------------------------------------------------------------- encoding
 class _Encoder:
-    """Turns an object tree into JSON-able nodes, collecting arrays by name."""
+    """Turns an object tree into JSON-able nodes, collecting arrays by name (and
+    pickles of the objects JSON cannot describe)."""
 
-    def __init__(self):
+    def __init__(self, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL):
+        self.pickle_module = pickle_module
+        self.pickle_protocol = max(2, int(pickle_protocol))
+        self.pickles = []  # (entry name, bytes)
         self.arrays = []  # (entry name, numpy array)
         self.memo = {}  # id(tensor or array) -> entry name (shared objects are stored once)
         self.keep = []  # keeps memoised objects alive while encoding
@@ -93,8 +111,25 @@ class _Encoder:
                     'v': [self.encode(v, depth + 1) for v in obj]}
         if isinstance(obj, complex):
             return {'T': 'complex', 'v': [obj.real.hex(), obj.imag.hex()]}
-        raise TypeError(f"save: cannot save an object of type {type(obj).__name__}; supported: tensors, "
-                        f"arrays, numbers, strings, None and dicts/lists/tuples of them")
+        return self.pickled(obj)
+
+    def pickled(self, obj):
+        """A pickle entry for ``obj``; its tensors/arrays become ordinary nodes."""
+        buf = io.BytesIO()
+        handles = (Tensor, np.generic, DTYPE, DEVICE) + tuple(backend.array_types())
+        base = getattr(self.pickle_module, 'Pickler', None)
+        if base is not None and base is not pickle.Pickler:
+            raise TypeError("save: pickle_module must be None or the pickle module")
+        try:
+            _safe_pickle.Pickler(buf, self.pickle_protocol, self.encode, handles).dump(obj)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            raise TypeError(f"save: cannot save an object of type {type(obj).__name__}: it is not a tensor, "
+                            f"array, number, string, None or container of them, and pickling it failed: "
+                            f"{type(e).__name__}: {e}") from e
+        name = f'pickles/{len(self.pickles)}.pkl'
+        self.pickles.append((name, buf.getvalue()))
+        cls = type(obj)
+        return {'T': 'pickle', 'p': name, 'cls': f'{cls.__module__}.{cls.__qualname__}'}
 
 
 def _write_array(zf, name, arr):
@@ -103,11 +138,14 @@ def _write_array(zf, name, arr):
         np.lib.format.write_array(f, arr, allow_pickle=False)
 
 
-def _write_archive(fileobj, root, arrays):
-    manifest = json.dumps({'format': FORMAT, 'version': VERSION, 'root': root}, ensure_ascii=True)
+def _write_archive(fileobj, root, enc):
+    version = VERSION if enc.pickles else 1
+    manifest = json.dumps({'format': FORMAT, 'version': version, 'root': root}, ensure_ascii=True)
     with zipfile.ZipFile(fileobj, 'w', compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr(_MANIFEST, manifest)
-        for name, arr in arrays:
+        for name, data in enc.pickles:
+            zf.writestr(name, data)
+        for name, arr in enc.arrays:
             _write_array(zf, name, backend.move(arr, DEVICE.CPU))
 
 
@@ -118,22 +156,25 @@ def _umask():
     return mask
 
 
-def save(obj, f):
-    """Save ``obj`` (a tensor, array, number, string, None, or dicts/lists/tuples of
-    them, e.g. state dicts) to ``f``, a path or a writable binary file object.
+def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL):
+    """Save ``obj`` to ``f``, a path or a writable binary file object: tensors,
+    arrays, numbers, strings, None and dicts/lists/tuples of them (state dicts)
+    are stored without pickle; anything else (a whole ``Module``, an object of
+    your own class) is pickled, its tensors still stored as arrays, and needs
+    ``load(..., weights_only=False)`` or ``add_safe_globals`` to load.
 
-    Writing to a path is atomic: a crash never leaves a partial file at ``f``."""
-    enc = _Encoder()
+    Writing to a path is atomic: a crash or error never leaves a partial file at ``f``."""
+    enc = _Encoder(pickle_module, pickle_protocol)
     root = enc.encode(obj)
     if hasattr(f, 'write'):
-        _write_archive(f, root, enc.arrays)
+        _write_archive(f, root, enc)
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as out:
-            _write_archive(out, root, enc.arrays)
+            _write_archive(out, root, enc)
             out.flush()
             os.fsync(out.fileno())
         try:
@@ -160,10 +201,13 @@ def save(obj, f):
 
 # ---------------------------------------------------------------------------- decoding
 class _Decoder:
-    def __init__(self, zf, where, map_location):
+    def __init__(self, zf, where, map_location, weights_only=True, unpickler=pickle.Unpickler, pickle_kwargs=None):
         self.zf = zf
         self.where = where
         self.map_location = map_location
+        self.weights_only = weights_only
+        self.unpickler = unpickler
+        self.pickle_kwargs = pickle_kwargs or {}
         self.names = set(zf.namelist())
         self.cache = {}  # entry name -> loaded numpy array
         self.objects = {}  # restored arrays and tensors, so that sharing survives
@@ -259,7 +303,27 @@ class _Decoder:
                 out.name = str(node['name'])
             self.objects[tkey] = out
             return out
+        if kind == 'pickle':
+            return self.unpickle(node)
         raise self.bad(f"unknown node type {kind!r}")
+
+    def unpickle(self, node):
+        name = node.get('p')
+        if not isinstance(name, str) or name not in self.names or not name.startswith('pickles/'):
+            raise self.bad(f"missing pickle entry {name!r}")
+        key = ('pickle', name)
+        if key not in self.objects:
+            data = self.zf.read(name)
+            u = _safe_pickle.make_unpickler(io.BytesIO(data), self.decode, self.weights_only, self.where,
+                                            base=self.unpickler, **self.pickle_kwargs)
+            try:
+                self.objects[key] = u.load()
+            except (CheckpointError, WeightsOnlyError):
+                raise
+            except Exception as e:  # noqa: BLE001 - whatever the pickled object's code raised
+                raise _UnpickleFailed(f"load: {self.where}: cannot rebuild the pickled {node.get('cls')!r}: "
+                                      f"{type(e).__name__}: {e}") from e
+        return self.objects[key]
 
 
 def _parameter_class():
@@ -270,24 +334,42 @@ def _parameter_class():
     return Parameter
 
 
-def load(f, map_location=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Load an object saved by ``save`` from ``f`` (a path or a readable binary
     file object). Tensors return to the device they were saved from (cpu, with a
     warning, when CUDA is not available) unless ``map_location`` ('cpu', 'cuda',
-    a dict {saved: target} or a callable saved -> target) says otherwise."""
+    a dict {saved: target} or a callable saved -> target) says otherwise.
+
+    ``weights_only`` (default True, as PyTorch): tensors, arrays and plain
+    containers load without running code from the file; a pickled object (a
+    saved ``Module``) loads only if every class it names is allow-listed with
+    ``add_safe_globals`` / ``safe_globals``, else ``WeightsOnlyError`` (a
+    ``pickle.UnpicklingError``) says how to opt in. ``weights_only=False``
+    unpickles anything (with ``pickle_module.Unpickler`` and
+    ``pickle_load_args`` when given): UNSAFE, it can execute arbitrary code;
+    only load files you trust that way. ``mmap`` is not supported."""
+    if weights_only is None:
+        weights_only = True
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("load: can not safely load weights when explicit pickle_module is specified")
+    if mmap:
+        raise ValueError("load: mmap=True is not supported by tensorgrad checkpoints")
+    unpickler = getattr(pickle_module, 'Unpickler', pickle.Unpickler) if pickle_module is not None \
+        else pickle.Unpickler
+    opts = (map_location, bool(weights_only), unpickler, pickle_load_args)
     if hasattr(f, 'read'):
         where = getattr(f, 'name', '<file object>')
         if not (hasattr(f, 'seekable') and f.seekable()):
             f = io.BytesIO(f.read())
-        return _load(f, str(where), map_location)
+        return _load(f, str(where), *opts)
     path = os.fspath(f)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     with open(path, 'rb') as fh:
-        return _load(fh, path, map_location)
+        return _load(fh, path, *opts)
 
 
-def _load(fileobj, where, map_location):
+def _load(fileobj, where, map_location, weights_only, unpickler, pickle_kwargs):
     def bad(why):
         return CheckpointError(f"load: {where} is not a tensorgrad checkpoint ({why})")
 
@@ -304,11 +386,17 @@ def _load(fileobj, where, map_location):
             manifest = json.loads(zf.read(_MANIFEST).decode('utf-8'))
             if not isinstance(manifest, dict) or manifest.get('format') != FORMAT:
                 raise bad("manifest has the wrong format tag")
-            if manifest.get('version') != VERSION:
-                raise bad(f"unsupported version {manifest.get('version')!r} (this tensorgrad reads {VERSION})")
-            return _Decoder(zf, where, map_location).decode(manifest.get('root'))
-        except CheckpointError:
+            if manifest.get('version') not in _READABLE:
+                raise bad(f"unsupported version {manifest.get('version')!r} (this tensorgrad reads "
+                          f"{', '.join(map(str, _READABLE))})")
+            decoder = _Decoder(zf, where, map_location, weights_only, unpickler, pickle_kwargs)
+            return decoder.decode(manifest.get('root'))
+        except (CheckpointError, WeightsOnlyError, _UnpickleFailed):
             raise
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError, IndexError,
                 AttributeError, RecursionError, zipfile.LargeZipFile) as e:
             raise bad(f"corrupt or truncated: {type(e).__name__}: {e}") from None
+
+
+class _UnpickleFailed(CheckpointError):
+    """A pickle entry that could not be rebuilt (a class that no longer exists, ...)."""

@@ -110,8 +110,8 @@ def test_file_objects_and_pathlike(tmp_path):
 
 def test_unsupported_objects_raise_before_writing(tmp_path):
     path = tmp_path / 'x'
-    with pytest.raises(TypeError, match='save: cannot save an object of type set'):
-        tg.save({'a': {1, 2}}, path)
+    with pytest.raises(TypeError, match='save: cannot save an object of type function.*pickling it failed'):
+        tg.save({'a': lambda: 1}, path)  # other objects are pickled (see test_serialization_torch_api.py)
     with pytest.raises(TypeError, match='object'):
         tg.save(np.array([object()], dtype=object), path)
     assert not path.exists() and os.listdir(tmp_path) == []

@@ -6,6 +6,8 @@ and are re-exported here; activations with parameters and pointwise losses are
 fused in ``tensorgrad.nn._elementwise``; the rest is composed of primitive ops.
 Every loss takes ``reduction='none' | 'mean' | 'sum'``.
 """
+import warnings
+
 import numpy as np
 
 from .. import backend
@@ -53,6 +55,22 @@ def _pair_check(op, input, target):
         raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ")
 
 
+def _regression_pair(op, input, target):
+    """Check a regression loss's operands; mismatched shapes warn as PyTorch does
+    (the loss then broadcasts them, which is rarely what was meant)."""
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{op}: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
+    if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            raise RuntimeError(f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
+                               f"do not broadcast") from None
+        warnings.warn(f"Using a target size {tuple(target.shape)} that is different to the input size "
+                      f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
 def _float_target(target, like):
     """``target`` as a float tensor of ``like``'s dtype (a constant when it needs no grad)."""
     if not isinstance(target, Tensor):
@@ -71,7 +89,7 @@ def relu(input, inplace=False):
 
 def relu6(input, inplace=False):
     """Elementwise ``min(max(x, 0), 6)``."""
-    return _ew.hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0)
 
 
 def tanh(input):
@@ -130,6 +148,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """Elementwise clamp into ``[min_val, max_val]`` (gradient zero outside, and at the bounds)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iu":  # integers stay integers, as torch
+        xp = backend.array_module(input._data)
+        return Tensor._wrap(xp.clip(input._data, int(np.ceil(min_val)), int(np.floor(max_val))))
     return _ew.hardtanh(input, float(min_val), float(max_val))
 
 
@@ -237,20 +258,20 @@ def _single(v):
 # ---------------------------------------------------------------------- losses
 def mse_loss(input, target, reduction='mean'):
     """Mean squared error ``(input - target)^2``."""
-    _pair_check('mse_loss', input, target)
+    _regression_pair('mse_loss', input, target)
     d = input - target
     return _reduce('mse_loss', d * d, reduction)
 
 
 def l1_loss(input, target, reduction='mean'):
     """Mean absolute error ``|input - target|``."""
-    _pair_check('l1_loss', input, target)
+    _regression_pair('l1_loss', input, target)
     return _reduce('l1_loss', _ops.abs(input - target), reduction)
 
 
 def smooth_l1_loss(input, target, reduction='mean', beta=1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta`` else ``|d| - 0.5 beta`` for ``d = input - target``."""
-    _pair_check('smooth_l1_loss', input, target)
+    _regression_pair('smooth_l1_loss', input, target)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     return _reduce('smooth_l1_loss', _ew.smooth_l1(input - target, float(beta)), reduction)
@@ -258,7 +279,7 @@ def smooth_l1_loss(input, target, reduction='mean', beta=1.0):
 
 def huber_loss(input, target, reduction='mean', delta=1.0):
     """``0.5 d^2`` where ``|d| < delta`` else ``delta (|d| - 0.5 delta)`` for ``d = input - target``."""
-    _pair_check('huber_loss', input, target)
+    _regression_pair('huber_loss', input, target)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     return _reduce('huber_loss', _ew.huber(input - target, float(delta)), reduction)

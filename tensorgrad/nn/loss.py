@@ -24,7 +24,8 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error between ``input`` and ``target`` of the same shape."""
+    """Mean squared error between ``input`` and ``target`` of the same shape (other
+    shapes that broadcast warn, as in PyTorch, and are broadcast)."""
 
     def forward(self, input, target):
         return F.mse_loss(input, target, self.reduction)

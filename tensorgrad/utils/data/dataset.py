@@ -3,12 +3,13 @@ as PyTorch's ``torch.utils.data``."""
 import bisect
 import math
 import numbers
+import warnings
 
 import numpy as np
 
 from ... import backend
 from ..._tensor import Tensor
-from ...random import generator as _global_generator
+from ._rng import as_generator
 
 
 class Dataset:
@@ -23,6 +24,34 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of iterable-style datasets: subclasses implement ``__iter__``.
+    With ``num_workers > 0`` every worker iterates its own copy; use
+    ``get_worker_info()`` inside ``__iter__`` to split the work."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets chained one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
 
 
 class TensorDataset(Dataset):
@@ -87,6 +116,9 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: expected at least one dataset")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))
 
     def __len__(self):
@@ -103,38 +135,32 @@ class ConcatDataset(Dataset):
         return self.datasets[d][index - start]
 
 
-def as_generator(generator, who):
-    """A NumPy Generator from ``generator``: None (tensorgrad's global one,
-    seeded by ``manual_seed``), an int seed, or a Generator."""
-    if generator is None:
-        return _global_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
-        return np.random.default_rng(int(generator))
-    raise TypeError(f"{who}: generator must be None, an int seed or a numpy.random.Generator, "
-                    f"got {type(generator).__name__}")
-
-
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given
     ``lengths``: ints adding up to ``len(dataset)``, or fractions adding up to 1
-    (the remainder of flooring goes one by one to the first subsets).
-    ``generator``: an int seed or numpy Generator (default: the global one)."""
+    (the remainder of flooring goes one by one to the first subsets; a split of
+    length 0 warns). ``generator``: a ``tensorgrad.Generator``, int seed or numpy
+    Generator (default: the global one)."""
     n = len(dataset)
     lengths = list(lengths)
-    if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
-        if any(not 0 <= x <= 1 for x in lengths):
-            raise ValueError(f"random_split: fractions must lie in [0, 1], got {lengths}")
-        counts = [int(math.floor(n * x)) for x in lengths]
+    if lengths and all(isinstance(x, numbers.Real) for x in lengths) and math.isclose(sum(lengths), 1) \
+            and sum(lengths) <= 1:
+        for i, frac in enumerate(lengths):
+            if not 0 <= frac <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+        counts = [int(math.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, length in enumerate(counts):
+            if length == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
         lengths = counts
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths does not equal the length of the input dataset! "
+                         f"(random_split: lengths {lengths} add up to {sum(lengths)}, the dataset has {n} samples)")
     if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
         raise ValueError(f"random_split: lengths must be non-negative ints or fractions adding up to 1, got {lengths}")
-    if sum(lengths) != n:
-        raise ValueError(f"random_split: lengths {lengths} add up to {sum(lengths)}, "
-                         f"but the dataset has {n} samples")
     perm = as_generator(generator, 'random_split').permutation(n)
     bounds = np.cumsum([0] + lengths)
-    return [Subset(dataset, perm[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return [Subset(dataset, perm[lo:hi].tolist()) for lo, hi in zip(bounds[:-1], bounds[1:])]
