@@ -48,7 +48,7 @@ class Tensor:
     ``tensor``'s dtype rules without the copy (an array of the right dtype
     and device is shared).
     """
-    __slots__ = ('_data', 'requires_grad', 'grad', 'grad_fn', '_vc', '_base', '_hooks', 'name',
+    __slots__ = ('_data', '_rg', '_grad', 'grad_fn', '_vc', '_base', '_hooks', 'name',
                  '__weakref__')
     # make ``ndarray <op> Tensor`` defer to the Tensor's reflected operator
     __array_priority__ = 1000.0
@@ -71,8 +71,8 @@ class Tensor:
         """Fast constructor around an existing array (no copy, no checks)."""
         t = _new(cls)
         t._data = data
-        t.requires_grad = requires_grad
-        t.grad = None
+        t._rg = requires_grad
+        t._grad = None
         t.grad_fn = None
         t._vc = [0]
         t._base = None
@@ -95,6 +95,43 @@ class Tensor:
         elif not isinstance(value, backend.array_types()):
             raise TypeError(f"data: assigned value must be a Tensor, got {type(value).__name__}")
         self._data = value
+
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if value and not is_floating(self._data.dtype):
+            raise RuntimeError(f"requires_grad: only tensors of floating point dtype can require gradients, "
+                               f"got {self._data.dtype}")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("requires_grad: you can only change requires_grad flags of leaf tensors; to use a "
+                               "computed tensor without differentiation, use t.detach()")
+        self._rg = value
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward`` (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad must be a Tensor or None, got {type(value).__name__}")
+            gd, d = value._data, self._data
+            if gd.shape != d.shape:
+                raise RuntimeError(f"grad: assigned grad has shape {tuple(gd.shape)}, the tensor has shape "
+                                   f"{tuple(d.shape)}")
+            if gd.dtype != d.dtype:
+                raise TypeError(f"grad: assigned grad has dtype {gd.dtype}, the tensor has dtype {d.dtype}")
+            if gd.__class__ is not d.__class__:
+                raise RuntimeError(f"grad: assigned grad is on {value.device.value}, the tensor on "
+                                   f"{self.device.value}")
+        self._grad = value
 
     @property
     def shape(self):
@@ -275,7 +312,7 @@ class Tensor:
     def detach_(self):
         """Cut this tensor off from the graph in place; it becomes a leaf without grad."""
         self.grad_fn = None
-        self.requires_grad = False
+        self._rg = False
         return self
 
     def requires_grad_(self, requires_grad=True):
@@ -361,7 +398,7 @@ class Tensor:
             if self.grad_fn is not None:
                 raise RuntimeError("cast: an in-place cast of a non-leaf tensor would break the graph")
             self._data = self._data.astype(np_dtype)
-            self.requires_grad = self.requires_grad and is_floating(np_dtype)
+            self._rg = self._rg and is_floating(np_dtype)
             return self
         if self._data.dtype == np_dtype:
             return self
@@ -476,8 +513,8 @@ def _init_from_data(t, data, dtype, device, requires_grad, name, copy):
 
 def _fill(t, arr, requires_grad, name):
     t._data = arr
-    t.requires_grad = requires_grad
-    t.grad = None
+    t._rg = requires_grad
+    t._grad = None
     t.grad_fn = None
     t._vc = [0]
     t._base = None
@@ -601,21 +638,21 @@ def track(data, node_cls, inputs, saved=None, check=None, check_out=False):
         data = _to_array(data)
     out = _new(Tensor)
     out._data = data
-    out.grad = None
+    out._grad = None
     out._vc = [0]
     out._base = None
     out._hooks = None
     out.name = None
     if GRAD_MODE.enabled:
         for t in inputs:
-            if t is not None and t.requires_grad:
+            if t is not None and t._rg:
                 break
         else:
-            out.requires_grad = False
+            out._rg = False
             out.grad_fn = None
             return out
         node = _new(node_cls)
-        node.next = tuple(None if t is None or not t.requires_grad else (t.grad_fn or t) for t in inputs)
+        node.next = tuple(None if t is None or not t._rg else (t.grad_fn or t) for t in inputs)
         node.saved = saved
         node.shape = data.shape
         node.hooks = None
@@ -627,10 +664,10 @@ def track(data, node_cls, inputs, saved=None, check=None, check_out=False):
             node.versions = versions
         else:
             node.versions = None
-        out.requires_grad = True
+        out._rg = True
         out.grad_fn = node
         return out
-    out.requires_grad = False
+    out._rg = False
     out.grad_fn = None
     return out
 

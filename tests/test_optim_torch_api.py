@@ -224,10 +224,16 @@ def test_bad_gradient_raises_before_any_update(name):
     before = [p._data.copy() for p in ours]
     state_before = {id(k): dict(v) for k, v in opt.state.items()}
     versions = [p._version for p in ours]
-    ours[2].grad = tg.Tensor._wrap(np.ones(3, np.float32))  # a 0-d parameter with a (3,) gradient
+    # assigning a wrong gradient is refused at once (issue 11 item 15) ...
+    with pytest.raises(RuntimeError, match='assigned grad has shape'):
+        ours[2].grad = tg.Tensor._wrap(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match='assigned grad has dtype'):
+        ours[2].grad = tg.Tensor._wrap(np.ones((), np.float64))
+    # ... and one that got past the setter (the internal slot) is caught by step() before any update
+    ours[2]._grad = tg.Tensor._wrap(np.ones(3, np.float32))  # a 0-d parameter with a (3,) gradient
     with pytest.raises(RuntimeError, match=r'shape \(3,\).*does not match.*shape \(\)'):
         opt.step()
-    ours[2].grad = tg.Tensor._wrap(np.ones((), np.float64))
+    ours[2]._grad = tg.Tensor._wrap(np.ones((), np.float64))
     with pytest.raises(RuntimeError, match='dtype float64'):
         opt.step()
     for p, b, v in zip(ours, before, versions):

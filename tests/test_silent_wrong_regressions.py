@@ -223,3 +223,28 @@ def test_integer_and_advanced_indices_place_dims_as_torch(name):
         res.append((y.detach().numpy(), x.grad.numpy(), z.numpy(), v.grad.numpy()))
     for u, v in zip(*res):
         np.testing.assert_array_equal(u, v)
+
+
+def test_requires_grad_cannot_be_set_on_an_integer_tensor():
+    for lib in (tg, torch):
+        x = lib.tensor([1, 2, 3])
+        with pytest.raises(RuntimeError, match='floating point'):
+            x.requires_grad = True
+        assert not x.requires_grad
+    y = tg.tensor([1., 2.], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match='leaf'):
+        y.requires_grad = False
+
+
+def test_a_wrong_gradient_is_refused_at_assignment():
+    p = tg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match='shape'):
+        p.grad = tg.zeros(4, requires_grad=False)
+    with pytest.raises(TypeError, match='dtype'):
+        p.grad = tg.zeros(3, dtype=tg.float64, requires_grad=False)
+    with pytest.raises(TypeError, match='Tensor or None'):
+        p.grad = np.zeros(3, np.float32)
+    assert p.grad is None
+    p.grad = tg.ones(3, requires_grad=False)
+    p.grad = None
+    assert p.grad is None

@@ -3,6 +3,7 @@ from .engine import run_backward, topological_order, unbroadcast  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .node import MultiOutputNode, Node, OutputRef  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -76,4 +77,4 @@ def accumulate_into(roots, seeds, inputs, retain_graph):
     for t, k in zip(inputs, keys):
         g = capture[k]
         if g is not None:
-            t.grad = Tensor._wrap(g.copy()) if t.grad is None else Tensor._wrap(t.grad._data + g)
+            t._grad = Tensor._wrap(g.copy()) if t._grad is None else Tensor._wrap(t._grad._data + g)

@@ -133,15 +133,15 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 if item in capture:
                     capture[item] = grad
                 continue
-            if item.grad is None:
+            if item._grad is None:
                 # a view of, or the very array given to, another leaf is copied, so that
                 # editing one .grad in place never changes another
                 if item not in owned and (grad.base is not None or id(grad) in given):
                     grad = grad.copy()
                 given.add(id(grad))
-                item.grad = Tensor._wrap(grad)
+                item._grad = Tensor._wrap(grad)
             else:
-                item.grad._data = _add(item.grad._data, grad)
+                item._grad._data = _add(item._grad._data, grad)
             continue
         node = item
         if node.hooks:
@@ -149,7 +149,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         if node.retained is not None:
             t = node.retained()
             if t is not None:
-                t.grad = Tensor._wrap(grad.copy()) if t.grad is None else Tensor._wrap(_add(t.grad._data, grad))
+                t._grad = Tensor._wrap(grad.copy()) if t._grad is None else Tensor._wrap(_add(t._grad._data, grad))
         if capture is not None and node in capture:
             capture[node] = grad
         if isinstance(node, OutputRef):

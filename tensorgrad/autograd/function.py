@@ -152,7 +152,7 @@ def attach(outputs, node_cls, next_edges, saved, differentiable):
     node = init_node(_new(node_cls), next_edges, saved, outputs[0]._data.shape)
     if differentiable[0]:
         outputs[0].grad_fn = node
-        outputs[0].requires_grad = True
+        outputs[0]._rg = True
     return node
 
 

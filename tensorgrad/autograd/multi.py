@@ -36,7 +36,7 @@ def attach_multi(outputs, node_cls, next_edges, saved, differentiable=None):
         ref = init_node(_new(OutputRef), (node,), None, o._data.shape)
         ref.index = i
         o.grad_fn = ref
-        o.requires_grad = True
+        o._rg = True
     return node
 
 

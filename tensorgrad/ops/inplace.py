@@ -42,7 +42,7 @@ def apply_inplace(self, name, compute, *args):
         res = compute(src, *args)
         _write(self, name, res._data)
         self.grad_fn = res.grad_fn
-        self.requires_grad = res.requires_grad
+        self._rg = res._rg
         retire_views(self, name, views.rederive)
         node = res.grad_fn
         if node is not None and node.versions is not None:
@@ -70,7 +70,7 @@ def _apply_on_view(view, name, compute, args):
     if view.grad_fn is None or view.grad_fn.next[0] is not base.grad_fn:  # not registered as a view before
         view.grad_fn = views.strided_view(base, geom).grad_fn
         as_view(view, base)
-    view.requires_grad = True
+    view._rg = True
     return view
 
 

@@ -99,5 +99,5 @@ def inplace_on_view(view, name, compute, args, write):
     write(view, name, res._data)
     # the base now holds the old base with ``res`` in the view's region: one scatter node
     new_base = track(base._data, StridedScatterBackward, (old_base, res), (geom, res._data.dtype))
-    base.grad_fn, base.requires_grad = new_base.grad_fn, new_base.requires_grad
+    base.grad_fn, base._rg = new_base.grad_fn, new_base._rg
     return geom
