@@ -2,6 +2,8 @@
 ``arange``, ``linspace``, ``rand``, ``randn``, ``randint``, ``bernoulli`` and
 the ``*_like`` forms, in PyTorch's module-level style (``requires_grad``
 defaults to False, as in PyTorch)."""
+import operator
+
 import numpy as np
 
 from . import backend
@@ -14,9 +16,9 @@ def _shape(op, size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     try:
-        shape = tuple(int(s) for s in size)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: size must be ints, got {size!r}") from None
+        shape = tuple(operator.index(s) for s in size)  # 2.5 is refused, as torch (int() would truncate)
+    except TypeError:
+        raise TypeError(f"{op}: size must be a tuple of ints, got {size!r}") from None
     if any(s < 0 for s in shape):
         raise ValueError(f"{op}: negative dimension in size {shape}")
     return shape
@@ -80,6 +82,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     Integers give int64, floats float32, as PyTorch."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     is_float = any(isinstance(v, float) for v in (start, end, step))
     default = DEFAULT_FLOAT if is_float else np.dtype(np.int64)
     arr = _xp(device).arange(start, end, step, dtype=np.float64 if is_float else np.int64)

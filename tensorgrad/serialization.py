@@ -221,15 +221,33 @@ class _Decoder:
         if arr is None:
             if not isinstance(name, str) or name not in self.names or not name.startswith('arrays/'):
                 raise self.bad(f"missing array entry {name!r}")
-            with self.zf.open(name) as fh:
-                try:
-                    arr = np.lib.format.read_array(fh, allow_pickle=False)
-                except ValueError as e:
-                    raise self.bad(f"array entry {name!r} is not a plain array: {e}") from None
-                if fh.read(1):
-                    raise self.bad(f"array entry {name!r} has trailing data")
+            arr = self._read_npy(name)
             self.cache[name] = arr
         return arr
+
+    def _read_npy(self, name):
+        """The .npy entry ``name``, its size checked against the archive's directory
+        before anything is allocated (a header may claim any shape)."""
+        size = self.zf.getinfo(name).file_size
+        fmt = np.lib.format
+        with self.zf.open(name) as fh:
+            try:
+                version = fmt.read_magic(fh)
+                read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                shape, fortran, dtype = read_header(fh)
+            except ValueError as e:
+                raise self.bad(f"array entry {name!r} is not a plain array: {e}") from None
+            if dtype.hasobject:
+                raise self.bad(f"array entry {name!r} is not a plain array: it holds Python objects")
+            need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if size - fh.tell() != need:
+                raise self.bad(f"array entry {name!r} claims shape {shape} of {dtype} ({need} bytes) but "
+                               f"holds {size - fh.tell()} bytes")
+            buf = bytearray(need)
+            if fh.readinto(buf) != need or fh.read(1):
+                raise self.bad(f"array entry {name!r} is truncated or has trailing data")
+        arr = np.frombuffer(buf, dtype=dtype)
+        return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
     def device(self, saved):
         loc = self.map_location
@@ -347,11 +365,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     ``pickle.UnpicklingError``) says how to opt in. ``weights_only=False``
     unpickles anything (with ``pickle_module.Unpickler`` and
     ``pickle_load_args`` when given): UNSAFE, it can execute arbitrary code;
-    only load files you trust that way. ``mmap`` is not supported."""
+    only load files you trust that way.
+
+    Other formats are recognised by their content: a file written by
+    ``torch.save`` (zip or legacy) is read without torch by
+    ``interop.torch_pt`` (always restricted to tensors, storages, OrderedDicts
+    and containers, whatever ``weights_only`` says); a ``.safetensors`` file
+    (suffix or content) loads as a dict of tensors. ``mmap=True`` maps the
+    tensors of those two from the file; tensorgrad checkpoints do not support it."""
     if weights_only is None:
         weights_only = True
     if weights_only and pickle_module is not None:
         raise RuntimeError("load: can not safely load weights when explicit pickle_module is specified")
+    foreign = _load_foreign(f, map_location, mmap)
+    if foreign is not _NOT_FOREIGN:
+        return foreign
     if mmap:
         raise ValueError("load: mmap=True is not supported by tensorgrad checkpoints")
     unpickler = getattr(pickle_module, 'Unpickler', pickle.Unpickler) if pickle_module is not None \
@@ -367,6 +395,32 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise FileNotFoundError(f"load: no such file: {path!r}")
     with open(path, 'rb') as fh:
         return _load(fh, path, *opts)
+
+
+_NOT_FOREIGN = object()
+
+
+def _load_foreign(f, map_location, mmap):
+    """Load ``f`` with the torch or safetensors reader when it is such a file, else _NOT_FOREIGN."""
+    from .interop import safetensors as st, torch_pt  # noqa: PLC0415 - only needed for foreign files
+
+    if hasattr(f, 'read'):
+        if hasattr(f, 'seekable') and f.seekable() and torch_pt.is_torch_checkpoint(f):
+            return torch_pt.load_torch_checkpoint(f, map_location, mmap=False)
+        return _NOT_FOREIGN
+    path = os.fspath(f)
+    if not os.path.isfile(path):
+        return _NOT_FOREIGN
+    with open(path, 'rb') as fh:
+        head = fh.read(9)
+        is_torch = torch_pt.is_torch_checkpoint(fh)
+    if is_torch:
+        return torch_pt.load_torch_checkpoint(path, map_location, mmap=bool(mmap))
+    if path.endswith('.safetensors') or (len(head) == 9 and head[8:9] == b'{'
+                                         and int.from_bytes(head[:8], 'little') < os.path.getsize(path)):
+        device = map_location if isinstance(map_location, (str, DEVICE)) else 'cpu'
+        return st.load_safetensors(path, device=device, mmap=mmap is None or bool(mmap))
+    return _NOT_FOREIGN
 
 
 def _load(fileobj, where, map_location, weights_only, unpickler, pickle_kwargs):

@@ -284,3 +284,27 @@ def test_cuda_round_trip(tmp_path):
     out = tg.load(tmp_path / 'g')['t']
     assert out.device == tg.DEVICE.CUDA and out.requires_grad
     _same_bits(out.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize('claim', [(1 << 20, 1 << 20), (3,), (0,)])
+def test_array_header_claiming_another_size_is_refused_before_allocating(tmp_path, claim):
+    path = tmp_path / 'ok.tgc'
+    tg.save({'w': tg.tensor(np.arange(4, dtype=np.float32), requires_grad=False)}, path)
+    forged = tmp_path / 'forged.tgc'
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(forged, 'w') as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith('arrays/'):
+                buf = io.BytesIO()
+                np.lib.format.write_array_header_1_0(buf, {'descr': '<f4', 'fortran_order': False, 'shape': claim})
+                data = buf.getvalue() + data[len(data) - 16:]  # the 4 float32 values
+            dst.writestr(info, data)
+    with pytest.raises(tg.serialization.CheckpointError, match=r'claims shape .* holds 16 bytes') as err:
+        tg.load(forged)
+    assert 'forged.tgc' in str(err.value)
+
+
+def test_fortran_ordered_arrays_round_trip(tmp_path):
+    a = np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3))
+    tg.save({'a': a}, tmp_path / 'f.tgc')
+    np.testing.assert_array_equal(tg.load(tmp_path / 'f.tgc')['a'], a)

@@ -206,3 +206,19 @@ def test_var_std_of_one_element_warn_as_torch(op):
 def test_amax_of_an_empty_tensor_names_amax():
     with pytest.raises(IndexError, match='amax'):
         tg.zeros(0).amax()
+
+
+@pytest.mark.parametrize('call,error', [
+    (lambda L: L.zeros(2.5), TypeError),
+    (lambda L: L.ones((2, 1.5)), TypeError),
+    (lambda L: L.arange(0, 10, 0), RuntimeError),
+    (lambda L: L.arange(5, 0, 1), RuntimeError),
+])
+def test_factories_refuse_what_torch_refuses(call, error):
+    for lib in (tg, torch):
+        with pytest.raises(error):
+            call(lib)
+
+
+def test_factories_take_integer_tensors_as_sizes():
+    assert tg.zeros(tg.tensor(2), 3).shape == torch.zeros(torch.tensor(2), 3).shape
