@@ -222,3 +222,13 @@ def test_factories_refuse_what_torch_refuses(call, error):
 
 def test_factories_take_integer_tensors_as_sizes():
     assert tg.zeros(tg.tensor(2), 3).shape == torch.zeros(torch.tensor(2), 3).shape
+
+
+@pytest.mark.parametrize('fn', ['softmax', 'log_softmax'])
+def test_softmax_of_a_scalar_has_zero_gradient(fn):
+    grads = []
+    for lib in (tg, torch):
+        s = lib.tensor(2., requires_grad=True)
+        (getattr(lib, fn)(s, 0) * 3).backward()
+        grads.append(s.grad.item())
+    assert grads == [0.0, 0.0]

@@ -126,6 +126,8 @@ class SoftmaxBackward(Node):
 
     def backward(self, g):
         y, axis = self.saved
+        if y.ndim == 0 or y.size == 0:  # softmax of a scalar is the constant 1
+            return (backend.array_module(g).zeros(y.shape, dtype=g.dtype),)
         return (_softmax_backward(y, g, axis),)
 
 
