@@ -608,7 +608,8 @@ def _as_array(value):
     if isinstance(value, backend.array_types()):
         return value
     if hasattr(value, 'detach') and hasattr(value, 'numpy'):  # a torch tensor
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        return (value.float() if str(value.dtype) == 'torch.bfloat16' else value).numpy()  # NumPy has no bf16
     if isinstance(value, (int, float, list, tuple, np.generic)):
         return np.asarray(value)
     return None
