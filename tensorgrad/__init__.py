@@ -11,7 +11,8 @@ from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no
 from .backend import is_cuda_available
 from .dtypes import DEVICE, DTYPE
 from .factories import (
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, geomspace, linspace,
+    logspace, normal,
     ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros, zeros_like,
 )
 from .ops.api import (
@@ -46,9 +47,9 @@ __version__ = '0.1.0'
 
 # heavier companions load on first use, so ``import tensorgrad`` stays light
 _LAZY_MODULES = ('nn', 'optim', 'utils', 'linalg', 'render', 'serialization', 'cuda', 'amp', 'accelerator',
-                 'backends')
+                 'backends', 'interop', 'onnx')
 _LAZY_NAMES = {'save': 'serialization', 'load': 'serialization', 'autocast': 'amp', 'is_autocast_enabled': 'amp',
-               'get_autocast_dtype': 'amp'}
+               'get_autocast_dtype': 'amp', 'save_safetensors': 'interop', 'load_safetensors': 'interop'}
 
 
 def __getattr__(name):

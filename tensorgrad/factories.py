@@ -98,6 +98,23 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _finish(_xp(device).linspace(start, end, int(steps)), dtype, None, requires_grad)
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** v`` for ``v`` evenly spaced from ``start`` to ``end`` inclusive."""
+    if int(steps) < 0:
+        raise ValueError(f"logspace: number of steps must be non-negative, got {steps}")
+    return _finish(_xp(device).logspace(start, end, int(steps), base=base), dtype, None, requires_grad)
+
+
+def geomspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from ``start`` to ``end`` inclusive in a geometric progression
+    (MyGrad's and NumPy's ``geomspace``; neither bound may be zero)."""
+    if int(steps) < 0:
+        raise ValueError(f"geomspace: number of steps must be non-negative, got {steps}")
+    if start == 0 or end == 0:
+        raise ValueError(f"geomspace: start ({start}) and end ({end}) must be non-zero")
+    return _finish(_xp(device).geomspace(start, end, int(steps)), dtype, None, requires_grad)
+
+
 def _random(arr, dtype, device, requires_grad):
     return _finish(arr, dtype, device, requires_grad)
 

@@ -3,7 +3,7 @@
 ``.values`` / ``.indices`` (or ``[0]`` / ``[1]``) reach the parts."""
 from collections import namedtuple
 
-__all__ = ('sort', 'topk', 'kthvalue', 'median', 'nanmedian', 'mode', 'max', 'min')
+__all__ = ('sort', 'topk', 'kthvalue', 'median', 'nanmedian', 'mode', 'max', 'min', 'cummax', 'cummin')
 
 
 def _pair(name):
@@ -27,3 +27,5 @@ nanmedian = _pair('nanmedian')
 mode = _pair('mode')
 max = _pair('max')  # noqa: A001 - PyTorch's name
 min = _pair('min')  # noqa: A001 - PyTorch's name
+cummax = _pair('cummax')
+cummin = _pair('cummin')

@@ -15,6 +15,7 @@ from .._tensor import Tensor
 from ..ops import api as _ops
 from ..ops.conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d  # noqa: F401
 from ..ops.conv import unbatched
+from ..ops.distance import pairwise_distance  # noqa: F401
 from ..ops.activations import dropout as _dropout
 from ..ops.activations import erf, gelu  # noqa: F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
@@ -34,7 +35,7 @@ __all__ = [
     'batch_norm', 'cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
     'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'margin_ranking_loss', 'multi_margin_loss',
     'kl_div', 'sigmoid_focal_loss', 'pad', 'one_hot', 'scaled_dot_product_attention', 'normalize',
-    'cosine_similarity', 'erf', 'prelu',
+    'cosine_similarity', 'erf', 'prelu', 'pairwise_distance', 'softmax_focal_loss',
 ]
 
 
@@ -323,10 +324,16 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2.0, reduction='none')
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction='mean'):
-    """``max(0, -target * (input1 - input2) + margin)``."""
-    if input1.shape != input2.shape or input1.shape != target.shape:
+    """``max(0, -target * (input1 - input2) + margin)``; the three have the same number of
+    dims and broadcast (an (N, 1) target against (N, D) inputs), as PyTorch."""
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise ValueError(f"margin_ranking_loss: all input tensors should have the same number of dimensions, "
+                         f"got shapes {tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
+    try:
+        np.broadcast_shapes(tuple(input1.shape), tuple(input2.shape), tuple(target.shape))
+    except ValueError:
         raise ValueError(f"margin_ranking_loss: shapes {tuple(input1.shape)}, {tuple(input2.shape)} and "
-                         f"{tuple(target.shape)} must match")
+                         f"{tuple(target.shape)} cannot be broadcast together") from None
     target = _float_target(target, input1)
     return _reduce('margin_ranking_loss', _ops.clamp(-target * (input1 - input2) + margin, min=0), reduction)
 
@@ -412,3 +419,25 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n1 = _ops.sqrt((x1 * x1).sum(dim))
     n2 = _ops.sqrt((x2 * x2).sum(dim))
     return (x1 * x2).sum(dim) / (_ops.clamp(n1, min=eps) * _ops.clamp(n2, min=eps))
+
+
+def softmax_focal_loss(input, target, alpha=1.0, gamma=0.0, reduction='none'):
+    """MyGrad's multiclass focal loss of scores ``input`` (N, C) and class indices ``target``
+    (N,): ``-alpha * (1 - p_t)^gamma * log(p_t)`` with ``p = softmax(input, 1)``, per datum
+    (``reduction='none'``, MyGrad's result) or reduced by ``'mean'`` / ``'sum'``. With
+    ``gamma=0`` and ``alpha=1`` it is the cross-entropy."""
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"softmax_focal_loss: expected Tensors, got {type(input).__name__} and "
+                        f"{type(target).__name__}")
+    if input.ndim != 2 or target.ndim != 1 or target.shape[0] != input.shape[0]:
+        raise ValueError(f"softmax_focal_loss: expected input (N, C) and target (N,), got shapes "
+                         f"{tuple(input.shape)} and {tuple(target.shape)}")
+    if target._data.dtype.kind not in 'iu':
+        raise TypeError(f"softmax_focal_loss: target must hold integer class indices, got dtype {target.dtype}")
+    if gamma < 0:
+        raise ValueError(f"softmax_focal_loss: gamma must be non-negative, got {gamma}")
+    logp = _ops.gather(log_softmax(input, 1), 1, target.reshape(-1, 1)).reshape(-1)
+    loss = -alpha * logp
+    if gamma != 0:
+        loss = loss * (1 - _ops.exp(logp)) ** gamma
+    return _reduce('softmax_focal_loss', loss, reduction)

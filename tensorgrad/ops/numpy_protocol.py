@@ -176,6 +176,9 @@ _UFUNCS = {
 for _uf in (np.floor, np.ceil, np.trunc, np.rint, np.isnan, np.isinf, np.isfinite, np.signbit,
             np.floor_divide, np.remainder, np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert):
     _UFUNCS[_uf] = _nondiff(_uf)
+from . import counting as _counting, rounding as _rounding  # noqa: E402 - op families registered below
+_UFUNCS[np.fmod] = lambda a, b: _rounding.fmod(*_pair(a, b))
+_UFUNCS[np.divmod] = lambda a, b: (_nondiff(np.floor_divide)(a, b), ops.remainder(*_pair(a, b)))
 _REDUCE = {np.add: ops.sum, np.multiply: ops.prod, np.maximum: ops.amax, np.minimum: ops.amin}
 
 
@@ -589,6 +592,28 @@ def _memory_overlap(name):
     return check
 
 
+def _sinc(x):
+    return tmath.sinc(_as_tensor(x))
+
+
+def _bincount(x, weights=None, minlength=0):
+    return _counting.bincount(_as_tensor(x), None if weights is None else _as_tensor(weights), minlength)
+
+
+def _copyto(dst, src, casting='same_kind', where=True):
+    if not isinstance(dst, Tensor):
+        raise TypeError(f"numpy.copyto: the destination must be a Tensor when the source is one, got "
+                        f"{type(dst).__name__} (the copy would drop the graph)")
+    src = _as_tensor(src, dst)
+    if where is not True:
+        xp = backend.array_module(dst._data)
+        src = ops.where(where._data if isinstance(where, Tensor) else xp.asarray(where), src, dst)
+    dst.copy_(src)
+
+
+_FUNCTIONS[np.sinc] = _sinc
+_FUNCTIONS[np.bincount] = _bincount
+_FUNCTIONS[np.copyto] = _copyto
 _FUNCTIONS[np.shares_memory] = _memory_overlap('shares_memory')
 _FUNCTIONS[np.may_share_memory] = _memory_overlap('may_share_memory')
 
