@@ -254,11 +254,15 @@ class Tensor:
         defaults to ones (also for non-scalar tensors, unlike PyTorch).
         ``retain_graph=True`` keeps the saved buffers for another backward;
         ``inputs``: accumulate only into these tensors' ``.grad``.
-        Higher-order gradients (``create_graph=True``) are not supported."""
-        if create_graph:
-            raise NotImplementedError("backward: create_graph=True (higher-order gradients) is not supported")
+        ``create_graph=True`` records the backward pass itself, so the ``.grad``
+        it leaves can be differentiated again (``retain_graph`` then defaults to True)."""
         if gradient is None:
             gradient = upstream
+        if create_graph:
+            from .autograd import backward as _backward  # noqa: PLC0415 - rarely used
+            _backward((self,), None if gradient is None else (gradient,), retain_graph=retain_graph,
+                      create_graph=True, inputs=inputs)
+            return
         if not self.requires_grad:
             raise RuntimeError("backward: tensor does not require grad and has no grad_fn "
                                "(create it with requires_grad=True or compute it from one that does)")

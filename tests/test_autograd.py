@@ -309,8 +309,10 @@ def test_backward_inputs_and_create_graph(device):
     (tx * tw).sum().backward(inputs=[tx])
     assert_close(x.grad, tx.grad)
     assert w.grad is None and tw.grad is None
-    with pytest.raises(NotImplementedError, match='create_graph'):
-        (x * w).sum().backward(create_graph=True)
+    (x * w).sum().backward(create_graph=True, inputs=[x])
+    (tx * tw).sum().backward(create_graph=True, inputs=[tx])
+    assert_close(x.grad, tx.grad)
+    assert x.grad.requires_grad and tx.grad.requires_grad and w.grad is None
 
 
 def test_mixed_dtype_ops_give_grads_in_each_inputs_dtype(device):

@@ -192,3 +192,132 @@ def _run_hooks(hooks, grad, tensor_cls):
                 out = out.astype(grad.dtype)
             grad = out
     return grad
+
+
+# ---------------------------------------------------------------------- create_graph=True
+class NotTwiceDifferentiableBackward(Node):
+    """Stands for the gradient computed by an op that has no ``backward_graph``:
+    its value is right, differentiating it again raises."""
+    __slots__ = ()
+    saves_arrays = False
+
+    def backward(self, grad):
+        raise RuntimeError(f"backward: {self.saved} does not support higher-order gradients "
+                           f"(its gradient was computed under create_graph=True but cannot be "
+                           f"differentiated again)")
+
+
+def unbroadcast_tensor(grad, shape):
+    """``unbroadcast`` for a gradient Tensor, with recorded ops (create_graph)."""
+    gshape = grad._data.shape
+    if gshape == shape:
+        return grad
+    extra = len(gshape) - len(shape)
+    if extra < 0:
+        return grad.reshape(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1)
+    if axes:
+        grad = grad.sum(axes, keepdim=True)
+    return grad.reshape(shape) if grad._data.shape != shape else grad
+
+
+def _graph_grads(node, grad, tensor_cls):
+    """The node's input gradients as tensors: its ``backward_graph`` when it has
+    one, else its array gradients marked as not differentiable again."""
+    if node.backward_graph is not None:
+        return node.backward_graph(grad)
+    if isinstance(grad, list):
+        arrays = node.backward([None if g is None else g._data for g in grad])
+    else:
+        arrays = node.backward(grad._data)
+    out = []
+    for g in arrays:
+        if g is None:
+            out.append(None)
+            continue
+        if g.__class__ is not _ndarray and isinstance(g, np.generic):
+            g = np.asarray(g)
+        t = tensor_cls._wrap(g, True)
+        stub = NotTwiceDifferentiableBackward.__new__(NotTwiceDifferentiableBackward)
+        stub.next, stub.saved, stub.versions, stub.shape = (), node.name, None, g.shape
+        stub.hooks = stub.retained = None
+        t.grad_fn = stub
+        out.append(t)
+    return out
+
+
+def _add_tensors(buffers, key, grad):
+    prev = buffers.get(key)
+    buffers[key] = grad if prev is None else prev + grad
+
+
+def run_backward_graph(roots, grads, capture=None):
+    """``run_backward`` for ``create_graph=True``: ``grads`` are Tensors and every
+    gradient is computed with recorded Tensor ops, so the results can be
+    differentiated again. The graph is always retained."""
+    from .._tensor import Tensor  # noqa: PLC0415
+    from .grad_mode import enable_grad  # noqa: PLC0415
+    buffers = {}
+    starts = []
+    with enable_grad():
+        for root, g in zip(roots, grads):
+            key = root.grad_fn if root.grad_fn is not None else root
+            _add_tensors(buffers, key, g)
+            starts.append(key)
+        for item in topological_order(starts):
+            grad = buffers.pop(item, None)
+            if grad is None:
+                continue
+            if not isinstance(item, Node):  # a leaf tensor
+                if item._hooks:
+                    grad = _run_graph_hooks(item._hooks, grad, Tensor)
+                if capture is not None:
+                    if item in capture:
+                        capture[item] = grad
+                    continue
+                item._grad = grad if item._grad is None else item._grad + grad
+                continue
+            node = item
+            if node.hooks:
+                grad = _run_graph_hooks(node.hooks, grad, Tensor)
+            if node.retained is not None:
+                t = node.retained()
+                if t is not None:
+                    t._grad = grad if t._grad is None else t._grad + grad
+            if capture is not None and node in capture:
+                capture[node] = grad
+            if isinstance(node, OutputRef):
+                parent = node.next[0]
+                slots = buffers.get(parent)
+                if slots is None:
+                    slots = buffers[parent] = [None] * parent.n_outputs
+                slots[node.index] = grad if slots[node.index] is None else slots[node.index] + grad
+                continue
+            if node.saved is RELEASED:
+                raise RuntimeError(
+                    f"backward: trying to backward through {node.name} a second time, but its saved "
+                    f"buffers were freed by the first backward; pass retain_graph=True to the first call")
+            if node.versions is not None:
+                _check_versions(node)
+            for edge, g in zip(node.next, _graph_grads(node, grad, Tensor)):
+                if edge is None or g is None:
+                    continue
+                shape = edge.shape if isinstance(edge, Node) else edge._data.shape
+                if g._data.shape != shape:
+                    g = unbroadcast_tensor(g, shape)
+                _add_tensors(buffers, edge, g)
+    return capture
+
+
+def _run_graph_hooks(hooks, grad, tensor_cls):
+    for hook in hooks:
+        out = hook(grad)
+        if out is not None:
+            if not isinstance(out, tensor_cls):
+                out = tensor_cls._wrap(np.asarray(out, dtype=grad._data.dtype))
+            if out._data.shape != grad._data.shape:
+                raise RuntimeError(f"backward: hook '{getattr(hook, '__name__', hook)}' has changed the size "
+                                   f"of value: it returned shape {tuple(out._data.shape)} for a gradient of "
+                                   f"shape {tuple(grad._data.shape)}")
+            grad = out
+    return grad

@@ -10,6 +10,7 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor, _from_python, _scalar_dtype, _to_array, track
 from ..autograd.grad_mode import GRAD_MODE
+from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT, promote
 
@@ -96,12 +97,16 @@ class AddBackward(Node):
     def backward(self, g):
         return g, g
 
+    backward_graph = backward
+
 
 class SubBackward(Node):
     __slots__ = ()
 
     def backward(self, g):
         return g, (-g if self.next[1] is not None else None)
+
+    backward_graph = backward
 
 
 class MulBackward(Node):
@@ -112,12 +117,23 @@ class MulBackward(Node):
         return (g * b if self.next[0] is not None else None,
                 g * a if self.next[1] is not None else None)
 
+    def backward_graph(self, g):
+        a, b = self.saved
+        return (g * self.input(1, b) if self.next[0] is not None else None,
+                g * self.input(0, a) if self.next[1] is not None else None)
+
 
 class DivBackward(Node):
     __slots__ = ()
 
     def backward(self, g):
         a, b = self.saved
+        ga = g / b if self.next[0] is not None else None
+        gb = -g * a / (b * b) if self.next[1] is not None else None
+        return ga, gb
+
+    def backward_graph(self, g):
+        a, b = self.input(0, self.saved[0]), self.input(1, self.saved[1])
         ga = g / b if self.next[0] is not None else None
         gb = -g * a / (b * b) if self.next[1] is not None else None
         return ga, gb
@@ -143,6 +159,22 @@ class PowBackward(Node):
             # d(a**b)/db = a**b * log(a); taken as 0 where a == 0 (as PyTorch), nan for a < 0
             with np.errstate(divide='ignore', invalid='ignore'):
                 gb = g * out * xp.log(xp.where(a == 0, xp.ones((), dtype=a.dtype), a))
+        return ga, gb
+
+    def backward_graph(self, g):
+        a_arr, b_arr, _ = self.saved
+        a, b = self.input(0, a_arr), self.input(1, b_arr)
+        ga = gb = None
+        if self.next[0] is not None:
+            if isinstance(b, _SCALARS) and b == 0:
+                ga = g * 0
+            else:
+                ga = g * b * a ** (b - 1)
+        if self.next[1] is not None:
+            from .indexing import where  # noqa: PLC0415 - indexing imports this module
+            with np.errstate(divide='ignore', invalid='ignore'):
+                safe_a = where(a == 0, 1.0, a)
+                gb = g * a ** b * safe_a.log()
         return ga, gb
 
 
@@ -242,6 +274,13 @@ class MaximumBackward(Node):
         return (g * wa if self.next[0] is not None else None,
                 g * (1 - wa) if self.next[1] is not None else None)
 
+    def backward_graph(self, g):
+        a, b = self.saved  # the split of the gradient is piecewise constant in a and b
+        wa = (a > b) + 0.5 * (a == b)
+        wa = Tensor._wrap(wa.astype(g._data.dtype) if hasattr(wa, 'astype') else np.asarray(wa, g._data.dtype))
+        return (g * wa if self.next[0] is not None else None,
+                g * (1 - wa) if self.next[1] is not None else None)
+
 
 def maximum(a, b):
     """Elementwise maximum of ``a`` and ``b`` (ties share the gradient)."""
@@ -280,7 +319,12 @@ def unary_op(name, forward, grad, saves='x', doc=None, float_only=True):
         x, y = self.saved
         return (grad(backend.array_module(g), g, x, y),)
 
-    node_cls = type(f'{name.capitalize()}Backward', (Node,), {'__slots__': (), 'backward': backward})
+    def backward_graph(self, g):  # the same formula on tensors (create_graph)
+        x, y = self.saved
+        return (grad(TENSOR_XP, g, self.input(0, x), None if y is None else self.output(y)),)
+
+    node_cls = type(f'{name.capitalize()}Backward', (Node,),
+                    {'__slots__': (), 'backward': backward, 'backward_graph': backward_graph})
 
     def op(x):
         xd = x._data
@@ -340,6 +384,10 @@ class ClampBackward(Node):
             mask = mask & (x <= hi)
         return (g * mask,)
 
+    def backward_graph(self, g):  # the mask is piecewise constant in x
+        return (g * Tensor._wrap(backend.array_module(g._data).asarray(self.backward(
+            backend.array_module(g._data).ones((), dtype=g._data.dtype))[0])),)
+
 
 def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     """Clamp every element into ``[min, max]`` (either bound may be None)."""
@@ -379,6 +427,12 @@ class RemainderBackward(Node):
         xp = backend.array_module(g)
         return (g if self.next[0] is not None else None,
                 -g * xp.floor_divide(a, b) if self.next[1] is not None else None)
+
+    def backward_graph(self, g):  # floor_divide is piecewise constant
+        a, b = self.saved
+        q = backend.array_module(g._data).floor_divide(a, b)
+        return (g if self.next[0] is not None else None,
+                -g * Tensor._wrap(q) if self.next[1] is not None else None)
 
 
 def remainder(input, other):  # noqa: A002 - PyTorch's names
@@ -471,6 +525,9 @@ class CastBackward(Node):
     def backward(self, g):
         return (g.astype(self.saved),)
 
+    def backward_graph(self, g):
+        return (cast(g, self.saved),)
+
 
 def cast(x, np_dtype):
     """``x`` converted to ``np_dtype``; differentiable between floating dtypes."""
@@ -487,6 +544,9 @@ class ToDeviceBackward(Node):
     def backward(self, g):
         return (backend.move(g, self.saved),)
 
+    def backward_graph(self, g):
+        return (to_device_op(g, self.saved),)
+
 
 def to_device_op(x, device):
     """A differentiable copy of ``x`` on ``device``."""
@@ -498,6 +558,8 @@ class CloneBackward(Node):
 
     def backward(self, g):
         return (g,)
+
+    backward_graph = backward
 
 
 def clone(x):

@@ -53,6 +53,13 @@ class SumBackward(Node):
             g = g.astype(in_dtype)
         return (backend.array_module(g).broadcast_to(g, in_shape),)
 
+    def backward_graph(self, g):
+        in_shape, axes, keepdim, in_dtype = self.saved
+        g = _expand_grad(g, in_shape, axes, keepdim)
+        if in_dtype is not None and g._data.dtype != in_dtype:
+            g = g.to(in_dtype)
+        return (g.expand(*in_shape),)
+
 
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum over ``dim`` (all dimensions when None); bools and ints sum as int64."""
@@ -79,6 +86,13 @@ class MeanBackward(Node):
         if in_dtype is not None and g.dtype != in_dtype:  # mean(dtype=...): the gradient keeps x's dtype
             g = g.astype(in_dtype)
         return (backend.array_module(g).broadcast_to(g, in_shape),)
+
+    def backward_graph(self, g):
+        in_shape, axes, keepdim, count, in_dtype = self.saved
+        g = _expand_grad(g, in_shape, axes, keepdim) / count
+        if in_dtype is not None and g._data.dtype != in_dtype:
+            g = g.to(in_dtype)
+        return (g.expand(*in_shape),)
 
 
 def mean(x, dim=None, keepdim=False, dtype=None):
