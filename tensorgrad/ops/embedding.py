@@ -4,6 +4,8 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.node import Node
+from ._transposed import TransposedNode, record
+from . import kernels
 from ._checks import _float_array, _same_device
 
 
@@ -40,6 +42,8 @@ def _sorted_row_sums(flat, g2, wshape):
     return gw
 
 
+kernels.hook(globals(), '_sorted_row_sums', 'embedding.sorted_row_sums')  # compiled under numba
+
 class EmbeddingBackward(Node):
     __slots__ = ()
 
@@ -56,6 +60,23 @@ class EmbeddingBackward(Node):
         if padding_idx is not None:
             gw[padding_idx] = 0
         return (gw,)
+
+    def backward_graph(self, g):  # linear in g: a scatter-add whose gradient is the lookup again
+        return (record(self.backward(g._data)[0], EmbeddingGradBackward, g, self.saved),)
+
+
+class EmbeddingGradBackward(TransposedNode):
+    """The gradient of the embedding's weight gradient: the lookup of the rows
+    again, zero for indices equal to ``padding_idx``."""
+    __slots__ = ()
+
+    def apply(self, gg):
+        idx, _, padding_idx = self.saved
+        out = embedding(Tensor._wrap(idx), gg)
+        if padding_idx is not None:
+            keep = (idx != padding_idx)[..., None].astype(gg._data.dtype)
+            out = out * Tensor._wrap(keep)
+        return out
 
 
 def embedding(indices, weight, padding_idx=None):

@@ -5,9 +5,10 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, as_view, track
-from ..autograd.engine import unbroadcast
+from ..autograd.engine import unbroadcast, unbroadcast_tensor
 from ..autograd.node import Node
 from ..dtypes import promote
+from ._transposed import TransposedNode, record
 from .elementwise import _constant, promote_to
 
 
@@ -115,6 +116,33 @@ class GetItemBackward(Node):
             _scatter_add_cupy(dst, index, g)
         return (gx,)
 
+    def backward_graph(self, g):  # linear in g: a scatter-add whose gradient is getitem again
+        return (record(self.backward(g._data)[0], GetItemGradBackward, g, self.saved),)
+
+
+class GetItemGradBackward(TransposedNode):
+    """The gradient of getitem's gradient (a scatter into zeros): getitem."""
+    __slots__ = ()
+
+    def apply(self, gg):
+        return take_tensor(gg, self.saved[1])
+
+
+def _index_is_basic(index):
+    if index.__class__ is TwoStep:
+        return False
+    items = index if isinstance(index, tuple) else (index,)
+    return all(_is_basic(it) and not isinstance(it, bool) for it in items)
+
+
+def take_tensor(t, index):
+    """``t[index]`` for a normalised index (``TwoStep`` included), recorded as getitem
+    (for second-order rules; the result is not marked as a view)."""
+    out = take(t._data, index)
+    if not hasattr(out, 'flags'):  # an all-integer index gives a NumPy scalar
+        out = backend.array_module(t._data).asarray(out)
+    return track(out, GetItemBackward, (t,), (t._data.shape, index, _index_is_basic(index)))
+
 
 def _scatter_add_cupy(gx, index, g):
     import cupyx  # noqa: PLC0415 - cuda only
@@ -172,6 +200,19 @@ class SetItemBackward(Node):
                 gv = unbroadcast(gv, value_shape)
         return gx, gv
 
+    def backward_graph(self, g):
+        index, value_shape = self.saved
+        gx = gv = None
+        if self.next[0] is not None:  # zero where the value was written: a constant mask
+            keep = backend.array_module(g._data).ones(g._data.shape, dtype=g._data.dtype)
+            put(keep, index, 0)
+            gx = g * Tensor._wrap(keep)
+        if self.next[1] is not None:
+            gv = take_tensor(g, index)
+            if gv._data.shape != value_shape:
+                gv = unbroadcast_tensor(gv, value_shape)
+        return gx, gv
+
 
 def setitem_op(x, index, value):
     """The out-of-place ``x`` with ``x[index] = value`` (differentiable in both)."""
@@ -202,6 +243,13 @@ class WhereBackward(Node):
         return (None,
                 xp.where(cond, g, zero) if self.next[1] is not None else None,
                 xp.where(cond, zero, g) if self.next[2] is not None else None)
+
+    def backward_graph(self, g):
+        cond = Tensor._wrap(self.saved)
+        zero = Tensor._wrap(backend.array_module(g._data).zeros((), dtype=g._data.dtype))
+        return (None,
+                where(cond, g, zero) if self.next[1] is not None else None,
+                where(cond, zero, g) if self.next[2] is not None else None)
 
 
 def where(condition, x=None, y=None):
@@ -269,6 +317,18 @@ class GatherBackward(Node):
         else:
             _scatter_add_cupy(gx, tuple(full), g)
         return (gx,)
+
+    def backward_graph(self, g):  # linear in g: a scatter-add whose gradient is gather again
+        return (record(self.backward(g._data)[0], GatherGradBackward, g, self.saved),)
+
+
+class GatherGradBackward(TransposedNode):
+    """The gradient of gather's gradient (a scatter-add into zeros): gather."""
+    __slots__ = ()
+
+    def apply(self, gg):
+        _, idx, axis = self.saved
+        return gather(gg, axis, Tensor._wrap(idx))
 
 
 def gather(x, dim, index):

@@ -15,7 +15,11 @@ from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.node import Node
+from ._transposed import not_twice_differentiable
+from .elementwise import cast
+from .indexing import setitem_op, take_tensor, where
 from .inplace import apply_inplace
+from .shape import cat
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -113,6 +117,36 @@ def _pad_to(xp, vals, shape):
     return out
 
 
+# ------------------------------------------- second-order rules' helpers (Tensor ``g``)
+def _at1_t(t):
+    return t if t._data.ndim else t.reshape(1)
+
+
+def _zero_at(g, key):
+    """``g`` with zeros at ``key`` (of its at-least-1-d view): times a constant mask."""
+    keep = backend.array_module(g._data).ones(g._data.shape, dtype=g._data.dtype)
+    _at1(keep)[key] = 0
+    return g * Tensor._wrap(keep)
+
+
+def _pad_t(v, shape):
+    """``_pad_to`` for a Tensor: ``v`` in the leading corner of zeros of ``shape``."""
+    vs = v._data.shape
+    if vs == shape:
+        return v
+    if shape == ():
+        return v.reshape(())
+    zeros = Tensor._wrap(backend.array_module(v._data).zeros(shape, dtype=v._data.dtype))
+    return setitem_op(zeros, tuple(slice(0, n) for n in vs), v)
+
+
+def _g_at(g, coords, src_shape):
+    """The Tensor ``g`` at the scatter positions ``coords``, zero-padded to ``src_shape``."""
+    if coords is None:
+        return Tensor._wrap(backend.array_module(g._data).zeros(src_shape, dtype=g._data.dtype))
+    return _pad_t(take_tensor(_at1_t(g), coords), src_shape)
+
+
 def _src_or_value(op, src, value):
     if src is not None and value is not None:
         raise TypeError(f"{op}: give either src or value, not both")
@@ -178,6 +212,15 @@ class ScatterBackward(Node):
             gs = xp.zeros(src_shape, dtype=g.dtype) if coords is None else _pad_to(xp, _at1(g)[coords], src_shape)
         return gx, gs
 
+    def backward_graph(self, g):
+        coords, src_shape = self.saved
+        gx = gs = None
+        if self.next[0] is not None:
+            gx = g if coords is None else _zero_at(g, coords)
+        if self.next[1] is not None:
+            gs = _g_at(g, coords, src_shape)
+        return gx, gs
+
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A002 - PyTorch's name
     """PyTorch's ``scatter``: a copy of ``input`` with ``out[index[i][j]][j] = src[i][j]``
@@ -210,6 +253,10 @@ class ScatterAddBackward(Node):
         if self.next[1] is not None:
             gs = xp.zeros(src_shape, dtype=g.dtype) if coords is None else _pad_to(xp, _at1(g)[coords], src_shape)
         return g, gs
+
+    def backward_graph(self, g):
+        coords, src_shape = self.saved
+        return g, (_g_at(g, coords, src_shape) if self.next[1] is not None else None)
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002
@@ -291,6 +338,31 @@ class ScatterReduceBackward(Node):
             gx[coords] = 0
         return gx.reshape(g.shape), (_pad_to(xp, gs, src_shape) if self.next[1] is not None else None)
 
+    def backward_graph(self, g):
+        reduce, include_self, coords, x, s, out, count, src_shape = self.saved
+        if reduce == 'prod':
+            return _prod_grads_graph(self, g)
+        xp = backend.array_module(g._data)
+        if coords is None:
+            return g, Tensor._wrap(xp.zeros(src_shape, dtype=g._data.dtype))
+        g1 = _at1_t(g)  # sum, mean, amax, amin: linear in g with piecewise-constant weights
+        if reduce == 'sum':
+            gx, gs = g1, take_tensor(g1, coords)
+        elif reduce == 'mean':
+            c1 = _at1(count)
+            gx, gs = g1 / Tensor._wrap(c1), take_tensor(g1, coords) / Tensor._wrap(c1[coords])
+        else:
+            x1, o1 = _at1(x), _at1(out)
+            self_is = (x1 == o1).astype(g._data.dtype)
+            src_is = (s == o1[coords]).astype(g._data.dtype)
+            n = self_is.copy()
+            _reduce_at(xp, 'add', n, coords, src_is)
+            share = g1 / Tensor._wrap(n)
+            gx, gs = share * Tensor._wrap(self_is), take_tensor(share, coords) * Tensor._wrap(src_is)
+        if not include_self:
+            gx = _zero_at(gx, coords)
+        return gx.reshape(g._data.shape), (_pad_t(gs, src_shape) if self.next[1] is not None else None)
+
 
 def _prod_grads(xp, g1, x1, s, o1, coords, include_self):
     """PyTorch's prod gradients (derivatives.yaml ``scatter_reduce_backward``): the
@@ -308,6 +380,46 @@ def _prod_grads(xp, g1, x1, s, o1, coords, include_self):
     masked_result = prod(x1, xp.where(single, 1, s).astype(s.dtype))
     gs = xp.where(single, (g1 * masked_result)[coords], (g1 * o1)[coords] / xp.where(s_zero, 1, s))
     return gx, gs
+
+
+def _prod_grads_graph(node, g):
+    """``_prod_grads`` with Tensor ops (create_graph), as PyTorch's. Like PyTorch it has no
+    higher-order form when two zeros of ``src`` meet at one position: there the gradients
+    keep their first-order values and raise if differentiated again."""
+    _, include_self, coords, x, s, out, _, src_shape = node.saved
+    xp = backend.array_module(g._data)
+    if coords is None:
+        return g, Tensor._wrap(xp.zeros(src_shape, dtype=g._data.dtype))
+    x1 = _at1(x)
+    s_zero = s == 0
+    zeros = xp.zeros(x1.shape, dtype=g._data.dtype)
+    _reduce_at(xp, 'add', zeros, coords, s_zero.astype(g._data.dtype))
+    if bool((zeros > 1).any()):
+        return not_twice_differentiable(node, node.backward(g._data))
+    # axis of the scatter: _coords gives the index the full rank, the aranges after dim 0 fewer dims
+    nd = len(coords)
+    axis = next((d for d in range(1, nd) if coords[d].ndim == nd), 0)
+    index = Tensor._wrap(coords[axis] if x.ndim else coords[axis].reshape(()))
+    region = tuple(slice(0, n) for n in s.shape)
+    placeholder = xp.zeros(src_shape if src_shape else (1,), dtype=s.dtype)
+    placeholder[region] = s
+    S = _at1_t(node.input(1, placeholder.reshape(src_shape)))[region]  # src's values, on src's graph
+    X1, O1, g1 = _at1_t(node.input(0, x)), _at1_t(node.output(out)), _at1_t(g)
+    one = Tensor._wrap(xp.ones((), dtype=g._data.dtype))
+
+    def prod(base1, vals):
+        return _at1_t(_scatter_reduce('scatter_reduce', base1.reshape(x.shape), axis, index,
+                                      vals if x.ndim else vals.reshape(()), 'prod', include_self))
+    masked_x = where(Tensor._wrap(x1 == 0), one, X1)
+    gx = g1 * prod(masked_x, S) / masked_x
+    single = Tensor._wrap(s_zero & (zeros[coords] == 1))
+    masked_result = prod(X1, where(single, one, S))
+    gs = where(single, take_tensor(g1 * masked_result, coords),
+               take_tensor(g1 * O1, coords) / where(Tensor._wrap(s_zero), one, S))
+    if not include_self:
+        gx = _zero_at(gx, coords)
+    return (gx.reshape(g._data.shape) if node.next[0] is not None else None,
+            _pad_t(gs, src_shape) if node.next[1] is not None else None)
 
 
 def _scatter_reduce(op, input, dim, index, src, reduce, include_self):  # noqa: A002
@@ -374,6 +486,15 @@ class IndexAddBackward(Node):
                 gs = gs * alpha
         return g, gs
 
+    def backward_graph(self, g):
+        key, alpha, src_shape = self.saved
+        gs = None
+        if self.next[1] is not None:
+            gs = take_tensor(_at1_t(g), key).reshape(src_shape)
+            if alpha != 1:
+                gs = gs * alpha
+        return g, gs
+
 
 def _alpha(op, alpha, dtype):
     """``alpha`` as PyTorch uses it: truncated to an integer for an integer tensor."""
@@ -415,6 +536,11 @@ class IndexCopyBackward(Node):
             gs = _at1(g)[key].reshape(src_shape)
         return gx, gs
 
+    def backward_graph(self, g):
+        key, src_shape = self.saved
+        return (_zero_at(g, key) if self.next[0] is not None else None,
+                take_tensor(_at1_t(g), key).reshape(src_shape) if self.next[1] is not None else None)
+
 
 def _index_copy_plan(xd, dim, index, sd, op='index_copy'):
     return _index_plan(op, xd, dim, index, sd, 'int64', RuntimeError, False, IndexError)
@@ -447,6 +573,19 @@ class IndexFillBackward(Node):
             axis = len(key) - 1
             rows = xp.unique(key[-1] % g1.shape[axis])  # a position written twice counts once
             gv = g1[key[:-1] + (rows,)].sum().astype(value_dtype).reshape(())
+        return gx, gv
+
+    def backward_graph(self, g):
+        key, value_dtype = self.saved
+        gx = gv = None
+        if self.next[0] is not None:
+            gx = _zero_at(g, key)
+        if self.next[1] is not None:
+            g1 = _at1_t(g)
+            rows = backend.array_module(g._data).unique(key[-1] % g1._data.shape[len(key) - 1])
+            gv = take_tensor(g1, key[:-1] + (rows,)).sum()
+            if gv._data.dtype != value_dtype:
+                gv = cast(gv, value_dtype)
         return gx, gv
 
 
@@ -512,6 +651,20 @@ class MaskedScatterBackward(Node):
             flat = xp.zeros(int(np.prod(src_shape, dtype=np.int64)), dtype=g.dtype)
             flat[:n] = g[mb]
             gs = flat.reshape(src_shape)
+        return gx, gs
+
+    def backward_graph(self, g):
+        mb, n, src_shape = self.saved
+        xp = backend.array_module(g._data)
+        gx = gs = None
+        if self.next[0] is not None:
+            gx = where(Tensor._wrap(mb), Tensor._wrap(xp.zeros((), dtype=g._data.dtype)), g)
+        if self.next[1] is not None:
+            size = int(np.prod(src_shape, dtype=np.int64))
+            gs = take_tensor(g, mb)
+            if size > n:
+                gs = cat([gs, Tensor._wrap(xp.zeros(size - n, dtype=g._data.dtype))])
+            gs = gs.reshape(src_shape)
         return gx, gs
 
 

@@ -47,6 +47,8 @@ class ReshapeBackward(Node):
     def backward(self, g):
         return (g.reshape(self.saved),)
 
+    backward_graph = backward  # Tensor.reshape takes the same shape tuple
+
 
 def reshape(x, *shape):
     """The tensor with a new shape (one dimension may be -1); a view when possible."""
@@ -90,6 +92,9 @@ class PermuteBackward(Node):
 
     def backward(self, g):
         return (g.transpose(self.saved),)
+
+    def backward_graph(self, g):
+        return (permute(g, *self.saved),)
 
 
 def permute(x, *dims):
@@ -172,6 +177,8 @@ class ExpandBackward(Node):
     def backward(self, g):
         return (g,)  # the engine sums the gradient back to the input's shape
 
+    backward_graph = backward
+
 
 def expand(x, *sizes):
     """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
@@ -214,6 +221,16 @@ class RepeatBackward(Node):
         g = g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
         return (g.reshape(in_shape),)
 
+    def backward_graph(self, g):
+        in_shape, reps = self.saved
+        full = (1,) * (len(reps) - len(in_shape)) + in_shape
+        split = []
+        for r, n in zip(reps, full):
+            split += [r, n]
+        axes = tuple(range(0, 2 * len(reps), 2))
+        g = g.reshape(tuple(split))
+        return ((g.sum(axes) if axes else g).reshape(in_shape),)
+
 
 def repeat(x, *sizes):
     """Tile the tensor ``sizes[i]`` times along each dimension (PyTorch's ``repeat``)."""
@@ -247,6 +264,11 @@ class CatBackward(Node):
             idx[axis] = slice(lo, hi)
             out.append(g[tuple(idx)])
         return tuple(out)
+
+    def backward_graph(self, g):
+        axis, bounds = self.saved
+        pre = (slice(None),) * axis
+        return tuple(getitem(g, pre + (slice(lo, hi),)) for lo, hi in bounds)
 
 
 def _as_tensors(op, tensors):
@@ -310,6 +332,10 @@ class StackBackward(Node):
         axis, n = self.saved
         xp = backend.array_module(g)
         return tuple(xp.take(g, i, axis=axis) for i in range(n))
+
+    def backward_graph(self, g):
+        axis, n = self.saved
+        return tuple(getitem(g, (slice(None),) * axis + (i,)) for i in range(n))
 
 
 def stack(tensors, dim=0):
@@ -379,11 +405,16 @@ class FlipBackward(Node):
     def backward(self, g):
         return (backend.array_module(g).flip(g, self.saved),)
 
+    def backward_graph(self, g):
+        return (flip(g, self.saved) if self.saved else g,)
+
 
 def flip(x, dims):
     """Reverse the order of elements along ``dims``; a copy, as PyTorch (not a view)."""
     nd = x._data.ndim
-    axes = tuple(_dim('flip', d, nd) for d in ((dims,) if isinstance(dims, (int, np.integer)) else dims))
+    axes = tuple(_dim('flip', d, max(nd, 1)) for d in ((dims,) if isinstance(dims, (int, np.integer)) else dims))
+    if nd == 0:  # a 0-d tensor takes dim 0 or -1, as PyTorch
+        axes = ()
     xp = backend.array_module(x._data)
     return track(xp.flip(x._data, axes).copy(), FlipBackward, (x,), axes)
 

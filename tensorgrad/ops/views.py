@@ -12,6 +12,8 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.node import Node
+from ._transposed import TransposedNode, record
+from .elementwise import cast
 
 
 def _address(a):
@@ -51,6 +53,25 @@ class StridedViewBackward(Node):
         region(out, geom)[...] = g
         return (out,)
 
+    def backward_graph(self, g):  # linear in g: a write into zeros whose gradient is the view again
+        return (record(self.backward(g._data)[0], StridedViewGradBackward, g, self.saved),)
+
+
+class StridedViewGradBackward(TransposedNode):
+    """The gradient of a strided view's gradient: the strided view again (of a
+    C-contiguous copy when needed, and copied out, so no gradient aliases another)."""
+    __slots__ = ()
+
+    def apply(self, gg):
+        return _read_region(gg, self.saved[1])
+
+
+def _read_region(t, geom):
+    """A copy of the view ``geom`` of the tensor ``t`` (shaped like the base), recorded."""
+    xp = backend.array_module(t._data)
+    return track(region(xp.ascontiguousarray(t._data), geom).copy(), StridedViewBackward, (t,),
+                 (t._data.shape, geom))
+
 
 def strided_view(base, geom):
     """The view ``geom`` of tensor ``base`` (sharing its memory), recorded as an op."""
@@ -69,6 +90,19 @@ class StridedScatterBackward(Node):
         if self.next[0] is not None:
             g_base = g.copy()
             region(g_base, geom)[...] = 0
+        return g_base, g_src
+
+    def backward_graph(self, g):
+        geom, src_dtype = self.saved
+        g_base = g_src = None
+        if self.next[1] is not None:
+            g_src = _read_region(g, geom)
+            if g_src._data.dtype != src_dtype:
+                g_src = cast(g_src, src_dtype)
+        if self.next[0] is not None:
+            keep = backend.array_module(g._data).ones(g._data.shape, dtype=g._data.dtype)
+            region(keep, geom)[...] = 0
+            g_base = g * Tensor._wrap(keep)
         return g_base, g_src
 
 
