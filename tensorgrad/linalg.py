@@ -31,6 +31,16 @@ class L2NormBackward(Node):
         safe = xp.where(out == 0, xd.dtype.type(1), out)
         return (xp.where(out == 0, xd.dtype.type(0), g / safe) * xd,)
 
+    def backward_graph(self, g):
+        xd, out, axes, keepdim = self.saved
+        norm = self.output(out)
+        if not keepdim and axes:
+            shape = tuple(1 if i in axes else n for i, n in enumerate(xd.shape))
+            g, norm, out = g.reshape(shape), norm.reshape(shape), out.reshape(shape)
+        zero = Tensor._wrap(out == 0)
+        with np.errstate(divide='ignore', invalid='ignore'):  # at norm 0: NaN second derivatives, as PyTorch
+            return (g * ops.where(zero, 0.0, self.input(0, xd) / norm),)
+
 
 def _l2(x, axes, keepdim):
     xd = x._data if x._data.dtype.kind == 'f' else x._data.astype(np.float32)

@@ -7,6 +7,8 @@ not at intermediate tensors, so an intermediate's array is freed as soon as
 no node saved it.
 """
 
+import numpy as np
+
 RELEASED = object()  # marks ``saved`` of a node whose buffers were freed by backward
 
 
@@ -52,6 +54,8 @@ class Node:
         tensor produced by the edge's node, or a constant. Non-arrays pass through."""
         if not hasattr(value, 'shape') or not hasattr(value, 'dtype'):
             return value
+        if isinstance(value, np.generic):  # NumPy ufuncs return scalars for 0-d arrays
+            value = np.asarray(value)
         edge = self.next[i] if i < len(self.next) else None
         tensor_cls = _tensor_cls()
         if edge is None:
@@ -65,6 +69,8 @@ class Node:
     def output(self, value):
         """The op's output as a tensor with the saved array ``value`` whose ``grad_fn``
         is this node, so a rule that reuses the output differentiates through it."""
+        if isinstance(value, np.generic):  # NumPy ufuncs return scalars for 0-d arrays
+            value = np.asarray(value)
         t = _tensor_cls()._wrap(value, True)
         t.grad_fn = self
         return t

@@ -55,6 +55,23 @@ class SelectBackward(Node):
         gx[along(xp, idx, axis)] = g.reshape(idx.shape)
         return (gx.reshape(in_shape),)
 
+    def backward_graph(self, g):  # the same scatter, recorded: its gradient gathers back
+        return (track(self.backward(g._data)[0], SelectScatterBackward, (g,), self.saved + (g._data.shape,)),)
+
+
+class SelectScatterBackward(Node):
+    """Gradient of ``SelectBackward``'s scatter (recorded under create_graph): the
+    gradient gathered back from the selected positions."""
+    __slots__ = ()
+
+    def backward(self, h):
+        in_shape, work_shape, idx, axis, g_shape = self.saved
+        xp = backend.array_module(h)
+        return (h.reshape(work_shape)[along(xp, idx, axis)].reshape(g_shape),)
+
+    def backward_graph(self, h):  # the same gather, recorded: its gradient is the scatter again
+        return (track(self.backward(h._data)[0], SelectBackward, (h,), self.saved[:4]),)
+
 
 # one subclass per op, so ``grad_fn`` names the op (``<SortBackward>``, ``<MaxBackward>``)
 _NODES = {name: type(f'{name.capitalize()}Backward', (SelectBackward,),
@@ -96,6 +113,10 @@ class EvenlyDistributeBackward(Node):
         with np.errstate(divide='ignore', invalid='ignore'):  # an empty input: nothing to share
             share = g / mask.sum(dtype=g.dtype)
         return (xp.where(mask, share, xp.zeros((), dtype=g.dtype)),)
+
+    def backward_graph(self, g):  # the split is piecewise constant in x: the same weights times g
+        one = backend.array_module(g._data).ones((), dtype=g._data.dtype)
+        return (g * Tensor._wrap(self.backward(one)[0]),)
 
 
 def global_pick(x, out):

@@ -113,6 +113,21 @@ class MaskedSelectBackward(Node):
         gx[mask] = g
         return (gx,)
 
+    def backward_graph(self, g):  # the same scatter, recorded: its gradient selects again
+        return (track(self.backward(g._data)[0], MaskedScatterGradBackward, (g,), self.saved),)
+
+
+class MaskedScatterGradBackward(Node):
+    """Gradient of ``MaskedSelectBackward``'s scatter (recorded under create_graph):
+    the elements at the mask again."""
+    __slots__ = ()
+
+    def backward(self, h):
+        return (h[self.saved[0]],)
+
+    def backward_graph(self, h):  # the same selection, recorded
+        return (track(self.backward(h._data)[0], MaskedSelectBackward, (h,), self.saved),)
+
 
 def masked_select(input, mask):  # noqa: A002
     """The elements of ``input`` where the bool ``mask`` is True (broadcast together), a 1-D tensor."""

@@ -35,6 +35,26 @@ class PNormBackward(Node):
                 gd = g * xp.sign(d) * (a / o) ** (p - 1)
         return (xp.where(o == 0, d.dtype.type(0), gd).astype(d.dtype, copy=False),)
 
+    def backward_graph(self, g):
+        from .indexing import where  # noqa: PLC0415 - indexing imports elementwise
+        d, out, p = self.saved
+        xp = backend.array_module(d)
+        g = g.unsqueeze(-1)
+        if p == 0:
+            return (Tensor._wrap(xp.zeros_like(d)),)
+        if p == 1 or p == np.inf:  # piecewise constant in d: the same weights times g
+            with np.errstate(divide='ignore', invalid='ignore'):
+                w = self.backward(xp.ones(out.shape, dtype=d.dtype))[0]
+            return (g * Tensor._wrap(w),)
+        zero = Tensor._wrap(out[..., None] == 0)
+        o = where(zero, 1.0, self.output(out).unsqueeze(-1))
+        dt = self.input(0, d)
+        if p == 2:
+            gd = g * dt / o
+        else:
+            gd = g * Tensor._wrap(xp.sign(d)) * (dt.abs() / o) ** (p - 1)
+        return (where(zero, 0.0, gd),)
+
 
 def _pnorm(diff, p):
     """``||diff||_p`` over the last dimension (a differentiable op on a Tensor)."""

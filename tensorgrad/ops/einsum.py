@@ -132,6 +132,48 @@ class EinsumBackward(Node):
             grads.append(gk)
         return tuple(grads)
 
+    def backward_graph(self, g):  # the same contractions, as recorded einsums
+        labels, out, arrays, sizes = self.saved
+        xp = backend.array_module(g._data)
+        tensors = [_operand(self, k, a) for k, a in enumerate(arrays)]
+        grads = []
+        for k, (lab, arr) in enumerate(zip(labels, arrays)):
+            if self.next[k] is None:
+                grads.append(None)
+                continue
+            others = [(labels[j], tensors[j]) for j in range(len(arrays)) if j != k]
+            avail = set(out).union(*[set(lb) for lb, _ in others])
+            uniq = ''.join(dict.fromkeys(lab))
+            keep = ''.join(c for c in uniq if c in avail)
+            gk = einsum(','.join([out] + [lb for lb, _ in others]) + '->' + keep, g, *[t for _, t in others])
+            if keep != uniq:  # labels summed by this operand alone: broadcast back
+                gk = gk.reshape(tuple(sizes[c] if c in keep else 1 for c in uniq)).expand(
+                    *(sizes[c] for c in uniq))
+            if uniq != lab:  # repeated labels: gk broadcast over the repeats, kept on their diagonal
+                diag = xp.zeros(arr.shape, dtype=g._data.dtype)
+                view, _ = _diag_view(xp, diag, lab)
+                view[...] = 1
+                seen, shape = set(), []
+                for c in lab:
+                    shape.append(1 if c in seen else sizes[c])
+                    seen.add(c)
+                gk = gk.reshape(tuple(shape)) * Tensor._wrap(diag)
+            grads.append(gk)
+        return tuple(grads)
+
+
+def _operand(node, k, arr):
+    """Operand ``k`` as a tensor in the graph with the saved (possibly broadcast) shape of ``arr``."""
+    edge = node.next[k]
+    if edge is None:
+        return Tensor._wrap(arr)
+    shape = tuple(edge.shape if isinstance(edge, Node) else edge._data.shape)
+    if shape == arr.shape:
+        return node.input(k, arr)
+    lead = arr.ndim - len(shape)  # forward added ``lead`` dims and broadcast the size-1 ones
+    orig = arr[(0,) * lead + tuple(slice(0, 1) if n == 1 else slice(None) for n in shape)]
+    return node.input(k, orig).reshape((1,) * lead + shape).expand(*arr.shape)
+
 
 def einsum(subscripts, *operands):
     """Einstein summation over tensors (and array-likes, treated as constants) with

@@ -45,6 +45,20 @@ class MatmulBackward(Node):
                 gb = xp.matmul(a.reshape(-1, k).T, g.reshape(-1, n))
         return _like(ga, a), _like(gb, b)
 
+    def backward_graph(self, g):  # the same products on tensors (the engine sums broadcast batch dims)
+        a_arr, b_arr = self.saved
+        a, b = self.input(0, a_arr), self.input(1, b_arr)
+        need_a, need_b = self.next[0] is not None, self.next[1] is not None
+        if a_arr.ndim == 1 and b_arr.ndim == 1:
+            return g * b if need_a else None, g * a if need_b else None
+        if a_arr.ndim == 1:  # (k) @ (..., k, n) -> (..., n)
+            ga = matmul(g.unsqueeze(-2), b.mT).squeeze(-2) if need_a else None
+            return ga, a.unsqueeze(-1) * g.unsqueeze(-2) if need_b else None
+        if b_arr.ndim == 1:  # (..., m, k) @ (k) -> (..., m)
+            ga = g.unsqueeze(-1) * b if need_a else None
+            return ga, matmul(a.mT, g.unsqueeze(-1)).squeeze(-1) if need_b else None
+        return matmul(g, b.mT) if need_a else None, matmul(a.mT, g) if need_b else None
+
 
 def matmul(input, other):  # noqa: A002 - PyTorch's names
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors,

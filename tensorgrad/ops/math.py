@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, track
+from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from . import elementwise as _ew
 from .elementwise import _need, clamp, mul, operands, sigmoid, unary_op
@@ -22,8 +23,9 @@ _LN2, _LN10 = _pymath.log(2.0), _pymath.log(10.0)
 
 
 def _c(x, v):
-    """The Python number ``v`` in ``x``'s dtype (so float32 stays float32)."""
-    return x.dtype.type(v)
+    """The Python number ``v`` in ``x``'s dtype (so float32 stays float32); for a
+    Tensor (a formula run on tensors under create_graph) the Python number itself."""
+    return v if isinstance(x, Tensor) else x.dtype.type(v)
 
 
 # ---------------------------------------------------------------------- unary
@@ -134,6 +136,19 @@ class Arctan2Backward(Node):
         den = a * a + b * b
         return (g * b / den if _need(self, 0) else None, -g * a / den if _need(self, 1) else None)
 
+    def backward_graph(self, g):
+        a, b = _operand(self, 0, self.saved[0]), _operand(self, 1, self.saved[1])
+        den = a * a + b * b
+        return (g * b / den if _need(self, 0) else None, -g * a / den if _need(self, 1) else None)
+
+
+def _operand(node, i, value):
+    """Saved operand ``i`` for a ``backward_graph``: a tensor in the graph, or a
+    saved scalar (a NumPy scalar becomes a Python number: float32 stays float32)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return node.input(i, value)
+
 
 def arctan2(a, b):
     """Elementwise angle of the point ``(b, a)``: ``arctan(a / b)`` in the right quadrant."""
@@ -158,6 +173,12 @@ class LogAddExpBackward(Node):
         else:
             wa, wb = xp.exp(a - out), xp.exp(b - out)
         return (g * wa if _need(self, 0) else None, g * wb if _need(self, 1) else None)
+
+    def backward_graph(self, g):
+        a, b, out, base2 = self.saved
+        a, b, out = _operand(self, 0, a), _operand(self, 1, b), self.output(out)
+        w = exp2 if base2 else _ew.exp
+        return (g * w(a - out) if _need(self, 0) else None, g * w(b - out) if _need(self, 1) else None)
 
 
 def _float(d):
@@ -206,12 +227,19 @@ class CumsumBackward(Node):
             return (g,)
         return (_revcumsum(xp, g, axis).reshape(shape),)
 
+    def backward_graph(self, g):
+        axis, shape = self.saved
+        if g.ndim == 0:
+            return (g,)
+        return (_revcumsum(TENSOR_XP, g, axis).reshape(shape),)
+
 
 def _cum_axis(op, x, dim):
     xd = x._data
     if dim is None:
         return xd.reshape(-1), 0
-    return xd, _dim(op, dim, max(xd.ndim, 1)) if xd.ndim else 0
+    ax = _dim(op, dim, max(xd.ndim, 1))  # a 0-d tensor takes dim 0 or -1, as PyTorch
+    return xd, ax if xd.ndim else 0
 
 
 def cumsum(x, dim=None, axis=None):
@@ -248,6 +276,24 @@ class CumprodBackward(Node):
         gx = xp.where(first, _revcumsum(xp, g * y1, axis), gx)
         return (gx.reshape(shape),)
 
+    def backward_graph(self, g):
+        xd, out, axis, shape = self.saved
+        g = g.reshape(out.shape)
+        x = self.input(0, xd.reshape(shape)).reshape(xd.shape)
+        if not (xd == 0).any():  # d out_j / d x_i = out_j / x_i, an identity wherever x_i != 0
+            y = self.output(out.reshape(self.shape)).reshape(out.shape)
+            return ((_revcumsum(TENSOR_XP, g * y, axis) / x).reshape(shape),)
+        # with zeros: d out_j / d x_i (j >= i) is the cumulative product of x with x_i replaced
+        # by one; O(n^2), but exact to any order (create_graph only), as PyTorch's
+        from .indexing import where  # noqa: PLC0415 - indexing imports this module
+        xp = backend.array_module(xd)
+        n = xd.shape[axis]
+        xm, gm = x.movedim(axis, -1), g.movedim(axis, -1)
+        rows = where(Tensor._wrap(xp.eye(n, dtype=bool)), 1.0, xm.unsqueeze(-2)).cumprod(-1)
+        upper = Tensor._wrap(xp.triu(xp.ones((n, n), dtype=xd.dtype)))  # j >= i
+        gx = (rows * gm.unsqueeze(-2) * upper).sum(-1)
+        return (gx.movedim(-1, axis).reshape(shape),)
+
 
 def cumprod(x, dim=None, axis=None):
     """Cumulative product along ``dim`` (None flattens first); exact gradient also with zeros."""
@@ -268,6 +314,9 @@ class MaskBackward(Node):
 
     def backward(self, g):
         return (g * self.saved,)
+
+    def backward_graph(self, g):  # the mask is constant
+        return (g * Tensor._wrap(self.saved.astype(g._data.dtype)),)
 
 
 def _tri(op, x, diagonal, lower):
@@ -303,6 +352,12 @@ class RollBackward(Node):
         if axes is None:
             return (xp.roll(g.reshape(-1), -shifts).reshape(shape),)
         return (xp.roll(g, tuple(-s for s in shifts), axis=axes),)
+
+    def backward_graph(self, g):
+        shifts, axes, shape = self.saved
+        if axes is None:
+            return (roll(g.reshape(-1), -shifts).reshape(shape),)
+        return (roll(g, tuple(-s for s in shifts), axes),)
 
 
 def roll(x, shifts, dims=None, axis=None):
@@ -385,6 +440,21 @@ class SincBackward(Node):
         x2 = x64 * x64
         series = x64 * (-np.pi ** 2 / 3 + (np.pi ** 4 / 30) * x2)
         d = xp.where(small, series, exact).astype(x.dtype, copy=False)
+        return (g * d,)
+
+    def backward_graph(self, g):  # the same evaluation on tensors
+        from .indexing import where  # noqa: PLC0415 - indexing imports this module
+        x, _ = self.saved
+        small = Tensor._wrap(backend.array_module(x).abs(x) < 1e-3)
+        x64 = self.input(0, x)
+        if x.dtype != np.float64:
+            x64 = _ew.cast(x64, np.dtype(np.float64))
+        safe = where(small, 1.0, x64)
+        exact = ((np.pi * safe).cos() - sinc(safe)) / safe
+        series = x64 * (-np.pi ** 2 / 3 + (np.pi ** 4 / 30) * (x64 * x64))
+        d = where(small, series, exact)
+        if x.dtype != np.float64:
+            d = _ew.cast(d, x.dtype)
         return (g * d,)
 
 

@@ -133,6 +133,10 @@ class ErfcBackward(Node):
         xp = backend.array_module(g)
         return (g * (xp.exp(-(x * x)) * x.dtype.type(-2.0 / _SQRT_PI)),)
 
+    def backward_graph(self, g):
+        x = self.input(0, self.saved)
+        return (g * ((-(x * x)).exp() * (-2.0 / _SQRT_PI)),)
+
 
 def erfc(input):  # noqa: A002
     """Complementary error function ``1 - erf(x)``, accurate also where it is tiny."""
@@ -185,6 +189,10 @@ class ErfinvBackward(Node):
         xp = backend.array_module(g)
         return (g * (xp.exp(y * y) * y.dtype.type(_SQRT_PI / 2)),)
 
+    def backward_graph(self, g):
+        y = self.output(self.saved)
+        return (g * ((y * y).exp() * (_SQRT_PI / 2)),)
+
 
 def erfinv(input):  # noqa: A002
     """Inverse error function on ``[-1, 1]`` (``erfinv(erf(x)) == x``); +-inf at +-1, NaN outside."""
@@ -217,6 +225,13 @@ class HypotBackward(Node):
             q = g / out
             return (q * a if _need(self, 0) else None, q * b if _need(self, 1) else None)
 
+    def backward_graph(self, g):
+        a, b, out = self.saved
+        with np.errstate(divide='ignore', invalid='ignore'):
+            q = g / self.output(out)
+            return (q * _operand(self, 0, a) if _need(self, 0) else None,
+                    q * _operand(self, 1, b) if _need(self, 1) else None)
+
 
 def hypot(input, other):  # noqa: A002
     """Elementwise ``sqrt(input**2 + other**2)`` without intermediate overflow."""
@@ -244,6 +259,19 @@ class XlogyBackward(Node):
         with np.errstate(divide='ignore', invalid='ignore'):
             gx = xp.where((x == 0) & (y <= 0), 0, g * xp.log(y)) if _need(self, 0) else None  # as PyTorch
             gy = g * x / y if _need(self, 1) else None
+        return gx, gy
+
+    def backward_graph(self, g):
+        x, y = self.saved
+        xt, yt = _operand(self, 0, x), _operand(self, 1, y)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            gx = gy = None
+            if _need(self, 0):
+                log_y = yt.log() if isinstance(yt, Tensor) else math.log(yt) if yt > 0 else \
+                    (-math.inf if yt == 0 else math.nan)
+                gx = where(Tensor._wrap((x == 0) & (y <= 0)), 0.0, g * log_y)
+            if _need(self, 1):
+                gy = g * xt / yt
         return gx, gy
 
 
@@ -282,6 +310,23 @@ class LogitBackward(Node):
         if eps is not None:
             d = xp.where((x < eps) | (x > 1 - eps), 0, d)
         return (d,)
+
+    def backward_graph(self, g):
+        x, eps = self.saved
+        xt = self.input(0, x)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            d = g / (xt * (1 - xt))
+        if eps is not None:
+            d = where(Tensor._wrap((x < eps) | (x > 1 - eps)), 0.0, d)
+        return (d,)
+
+
+def _operand(node, i, value):
+    """Saved operand ``i`` for a ``backward_graph``: a tensor in the graph, or a
+    saved scalar (a NumPy scalar becomes a Python number: float32 stays float32)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return node.input(i, value)
 
 
 def logit(input, eps=None):  # noqa: A002

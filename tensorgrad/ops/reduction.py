@@ -127,6 +127,14 @@ class ExtremumBackward(Node):
         count = mask.sum(axis=axes, keepdims=True, dtype=g.dtype)
         return (g * mask / count,)
 
+    def backward_graph(self, g):  # the split among the extrema is piecewise constant in x
+        xd, out, axes, keepdim = self.saved
+        dtype = g._data.dtype
+        mask = xd == _expand_grad(out, xd.shape, axes, keepdim)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            share = (mask / mask.sum(axis=axes, keepdims=True, dtype=dtype)).astype(dtype, copy=False)
+        return (_expand_grad(g, xd.shape, axes, keepdim) * Tensor._wrap(backend.array_module(xd).asarray(share)),)
+
 
 def _extremum(name, x, dim, keepdim, arg_fn, red_fn, result_cls):
     xd = x._data
@@ -196,7 +204,7 @@ def argmax(x, dim=None, keepdim=False):
     axis = normalize_dims('argmax', dim, xd.ndim)
     if not axis:  # a 0-d tensor (dim 0 or -1): its only index
         return Tensor._wrap(backend.array_module(xd).zeros((), dtype=np.int64))
-    return Tensor._wrap(xd.argmax(axis=axis[0], keepdims=keepdim).astype(np.int64))
+    return Tensor._wrap(backend.array_module(xd).asarray(xd.argmax(axis=axis[0], keepdims=keepdim), dtype=np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
@@ -207,7 +215,7 @@ def argmin(x, dim=None, keepdim=False):
     axis = normalize_dims('argmin', dim, xd.ndim)
     if not axis:  # a 0-d tensor (dim 0 or -1): its only index
         return Tensor._wrap(backend.array_module(xd).zeros((), dtype=np.int64))
-    return Tensor._wrap(xd.argmin(axis=axis[0], keepdims=keepdim).astype(np.int64))
+    return Tensor._wrap(backend.array_module(xd).asarray(xd.argmin(axis=axis[0], keepdims=keepdim), dtype=np.int64))
 
 
 def all(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
@@ -243,6 +251,28 @@ class ProdBackward(Node):
         others = xp.moveaxis(others, tuple(range(-len(axes), 0)), axes)
         return (g * others,)
 
+    def backward_graph(self, g):
+        xd, out, axes, keepdim = self.saved
+        x = self.input(0, xd)
+        g = _expand_grad(g, xd.shape, axes, keepdim)
+        if not axes:  # a product over no dims is the identity
+            return (g,)
+        if not (xd == 0).any():
+            return (g * _expand_grad(self.output(out), xd.shape, axes, keepdim) / x,)
+        # with zeros: each element's cofactor prod_{j != i} x_j, as the product of a row of x
+        # with x_i replaced by one; O(n^2), but exact to any order (create_graph only)
+        from .indexing import where  # noqa: PLC0415 - indexing imports this module
+        xp = backend.array_module(xd)
+        rest = tuple(i for i in range(xd.ndim) if i not in axes)
+        perm = rest + axes
+        moved = x.permute(*perm)
+        lead = tuple(xd.shape[i] for i in rest)
+        n = int(np.prod([xd.shape[i] for i in axes]))
+        flat = moved.reshape(lead + (n,))
+        rows = where(Tensor._wrap(xp.eye(n, dtype=bool)), 1.0, flat.unsqueeze(-2))
+        others = rows.prod(-1).reshape(moved._data.shape).permute(*np.argsort(perm).tolist())
+        return (g * others,)
+
 
 def prod(x, dim=None, keepdim=False):
     """Product over ``dim`` (all dimensions when None); exact gradient also with zeros."""
@@ -259,6 +289,19 @@ class VarBackward(Node):
         centered, axes, keepdim, denom = self.saved
         g = _expand_grad(g, centered.shape, axes, keepdim)
         return (g * centered * (2.0 / denom if denom else np.nan),)
+
+    def backward_graph(self, g):
+        centered, axes, keepdim, denom = self.saved
+        return (_expand_grad(g, centered.shape, axes, keepdim) * _centered(self, centered, axes)
+                * (2.0 / denom if denom else np.nan),)
+
+
+def _centered(node, centered, axes):
+    """``x - mean(x)`` as a tensor connected to the graph, from the saved centered array:
+    centering is a linear projection with ``P(P(x)) = P(x)``, so centering a tensor that
+    holds ``centered`` and stands for ``x`` in the graph gives the right value and gradient."""
+    x = node.input(0, centered)
+    return x - x.mean(axes, keepdim=True)
 
 
 def _var_parts(op, x, dim, unbiased, keepdim, correction, ddof):
@@ -307,6 +350,17 @@ class StdBackward(Node):
             scale = xp.where(out_k == 0, xp.zeros((), dtype=g.dtype), g / (out_k * denom if denom else np.nan))
         return (scale * centered,)
 
+    def backward_graph(self, g):
+        from .indexing import where  # noqa: PLC0415 - indexing imports this module
+        centered, out, axes, keepdim, denom = self.saved
+        out_k = _expand_grad(out, centered.shape, axes, keepdim)
+        zero = Tensor._wrap(out_k == 0)
+        std = _expand_grad(self.output(out), centered.shape, axes, keepdim)
+        g = _expand_grad(g, centered.shape, axes, keepdim)
+        with np.errstate(divide='ignore', invalid='ignore'):  # at std 0: NaN second derivatives, as PyTorch
+            scale = where(zero, 0.0, g / (std * (denom if denom else np.nan)))
+        return (scale * _centered(self, centered, axes),)
+
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
     """Standard deviation over ``dim``; same correction rules as ``var``."""
@@ -325,6 +379,11 @@ class LogSumExpBackward(Node):
         g = _expand_grad(g, xd.shape, axes, keepdim)
         out_k = _expand_grad(out, xd.shape, axes, keepdim)
         return (g * xp.exp(xd - out_k),)
+
+    def backward_graph(self, g):
+        xd, out, axes, keepdim = self.saved
+        out_k = _expand_grad(self.output(out), xd.shape, axes, keepdim)
+        return (_expand_grad(g, xd.shape, axes, keepdim) * (self.input(0, xd) - out_k).exp(),)
 
 
 def logsumexp(x, dim=None, keepdim=False):

@@ -24,6 +24,9 @@ class ZeroGradBackward(Node):
     def backward(self, g):
         return (backend.array_module(g).zeros_like(g),)
 
+    def backward_graph(self, g):
+        return (Tensor._wrap(self.backward(g._data)[0]),)
+
 
 class PassGradBackward(Node):
     __slots__ = ()
@@ -31,6 +34,8 @@ class PassGradBackward(Node):
 
     def backward(self, g):
         return (g,)
+
+    backward_graph = backward
 
 
 def _check_tensor(op, x):
@@ -92,6 +97,14 @@ class FmodBackward(Node):
                 gb = -g * xp.trunc(a / b)
         return (g if _need(self, 0) else None, gb)
 
+    def backward_graph(self, g):  # trunc(a / b) is piecewise constant
+        a, b = self.saved
+        gb = None
+        if _need(self, 1):
+            with np.errstate(divide='ignore', invalid='ignore'):
+                gb = -g * Tensor._wrap(backend.array_module(a).trunc(a / b))
+        return (g if _need(self, 0) else None, gb)
+
 
 def fmod(input, other):  # noqa: A002
     """Elementwise C remainder of ``input / other`` with the sign of ``input``
@@ -137,6 +150,9 @@ class NanToNumBackward(Node):
 
     def backward(self, g):
         return (g * backend.array_module(g).isfinite(self.saved),)
+
+    def backward_graph(self, g):  # the mask is constant
+        return (g * Tensor._wrap(backend.array_module(self.saved).isfinite(self.saved).astype(g._data.dtype)),)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
