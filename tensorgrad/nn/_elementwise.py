@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, track
+from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT
 
@@ -27,6 +28,11 @@ def pointwise(name, forward, grad, saves='x'):
         def backward(self, g):
             x, y, params = self.saved
             return (grad(backend.array_module(g), g, x, y, *params),)
+
+        def backward_graph(self, g):  # the same formula on tensors (create_graph)
+            x, y, params = self.saved
+            return (grad(TENSOR_XP, g, None if x is None else self.input(0, x),
+                         None if y is None else self.output(y), *params),)
 
     _Backward.__name__ = _Backward.__qualname__ = f'{name}Backward'
 
@@ -172,6 +178,17 @@ class BinaryCrossEntropyBackward(Node):
                 gt = g * (xp.log1p(-x) - xp.log(x))
         return gx, gt
 
+    def backward_graph(self, g):
+        x, t = self.input(0, self.saved[0]), self.input(1, self.saved[1])
+        xp = TENSOR_XP
+        gx = gt = None
+        if self.next[0] is not None:
+            gx = g * (x - t) / xp.maximum((1 - x) * x, 1e-12)
+        if self.next[1] is not None:
+            with np.errstate(divide='ignore'):
+                gt = g * (xp.log1p(-x) - xp.log(x))
+        return gx, gt
+
 
 def binary_cross_entropy_pointwise(x, t):
     """Elementwise ``-(t log x + (1 - t) log(1 - x))`` with logs clamped at -100 (PyTorch's rule)."""
@@ -195,6 +212,21 @@ class BCEWithLogitsBackward(Node):
             else:
                 lw = 1 + (pw - 1) * t
                 gx = g * ((1 - t) - lw * _sigmoid(xp, -x))
+        if self.next[1] is not None:
+            gt = -g * x if pw is None else g * ((pw - 1) * _softplus_raw(xp, -x) - x)
+        return gx, gt
+
+    def backward_graph(self, g):
+        x, t = self.input(0, self.saved[0]), self.input(1, self.saved[1])
+        pw = self.saved[2]
+        pw = None if pw is None else Tensor._wrap(pw)  # pos_weight enters as a constant
+        xp = TENSOR_XP
+        gx = gt = None
+        if self.next[0] is not None:
+            if pw is None:
+                gx = g * (_sigmoid(xp, x) - t)
+            else:
+                gx = g * ((1 - t) - (1 + (pw - 1) * t) * _sigmoid(xp, -x))
         if self.next[1] is not None:
             gt = -g * x if pw is None else g * ((pw - 1) * _softplus_raw(xp, -x) - x)
         return gx, gt

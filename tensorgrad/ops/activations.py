@@ -5,9 +5,10 @@ import numpy as np
 
 from .. import backend
 from .. import random as _random
-from .._tensor import track
+from .._tensor import Tensor, track
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT
+from . import kernels
 from ._checks import _array, _float_array
 from ._parallel import elementwise, parallel_rows
 from ._rowops import _scalar
@@ -69,6 +70,10 @@ class ErfBackward(Node):
         (x,) = self.saved
         xp = backend.array_module(x)
         return (g * (xp.exp(-(x * x)) * _scalar(_TWO_OVER_SQRT_PI, x.dtype)),)
+
+    def backward_graph(self, g):
+        x = self.input(0, self.saved[0])
+        return (g * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI),)
 
 
 def erf(x):
@@ -163,6 +168,16 @@ class GeluBackward(Node):
             return (_gelu_grad(x, aux, g),)
         return (g * d,)
 
+    def backward_graph(self, g):  # d gelu / dx recomputed from x with tensor ops
+        x, _, approximate = self.saved
+        x = self.input(0, x)
+        if approximate == 'tanh':
+            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)).tanh()
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x))
+        else:
+            d = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0)))) + x * ((-0.5 * x * x).exp() * _INV_SQRT_2PI)
+        return (g * d,)
+
 
 def gelu(x, approximate='none'):
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses the
@@ -185,12 +200,19 @@ def gelu(x, approximate='none'):
     return track(y, GeluBackward, (x,), (xd, aux, approximate), check=(x,))
 
 
+# the compiled (numba) versions of the array-level kernels, when that backend is on
+kernels.hook(globals(), '_gelu_float32', 'activations.gelu_float32')
+kernels.hook(globals(), '_gelu_grad', 'activations.gelu_grad')
+
 # ---------------------------------------------------------------------- dropout
 class DropoutBackward(Node):
     __slots__ = ()
 
     def backward(self, g):
         return (g * self.saved,)
+
+    def backward_graph(self, g):
+        return (g * Tensor._wrap(self.saved),)
 
 
 def dropout_mask(shape, p, dt, xp):

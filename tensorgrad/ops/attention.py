@@ -34,6 +34,36 @@ class AttentionBackward(Node):
             gk = xp.swapaxes(gs, -1, -2) @ qs  # qs = query * scale
         return gq, gk, gv, gm
 
+    def backward_graph(self, g):
+        # the attention weights recomputed from query, key (and a float mask) with tensor ops; the
+        # additive mask is rebuilt as log(a) - q k^T (equal up to a per-row shift, which softmax ignores)
+        from .softmax import softmax  # noqa: PLC0415
+        qs, k, v, a, pdrop, scale, keep = self.saved
+        xp = backend.array_module(a)
+        s0 = qs @ xp.swapaxes(k, -1, -2)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            m = xp.log(a) - s0
+        q_t = self.input(0, qs / scale) * scale
+        k_t, v_t = self.input(1, k), self.input(2, v)
+        mask = self.next[3]
+        m_t = (mask if mask is not None and not isinstance(mask, Node) else self.input(3, m))
+        a_t = softmax(q_t @ k_t.transpose(-1, -2) + m_t, -1)
+        p_t = a_t if keep is None else a_t * Tensor._wrap(keep)
+        gq = gk = gv = gm = None
+        if self.next[2] is not None:
+            gv = p_t.transpose(-1, -2) @ g
+        ga = g @ v_t.transpose(-1, -2)
+        if keep is not None:
+            ga = ga * Tensor._wrap(keep)
+        gs = a_t * (ga - (ga * a_t).sum(-1, keepdim=True))
+        if self.next[3] is not None:
+            gm = gs
+        if self.next[0] is not None:
+            gq = (gs @ k_t) * scale
+        if self.next[1] is not None:
+            gk = gs.transpose(-1, -2) @ q_t
+        return gq, gk, gv, gm
+
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None):

@@ -310,6 +310,125 @@ class ConvBackward(Node):
                 gx = _col2im(gcols, (B, C, H, W), pads, kh, kw, sh, sw, dh, dw, Ho, Wo, x_shape)
         return gx, gw, gb
 
+    def backward_graph(self, g):
+        # second order: the input and weight gradients are two bilinear maps of
+        # (g, weight) and (g, input), recorded as ops (see ConvMapBackward)
+        cols, w3, geom, x_shape, w_shape = self.saved
+        spec = (geom[:14], x_shape, w_shape, self.shape)
+        gx = gw = gb = None
+        if self.next[2] is not None:
+            gb = g.sum(tuple(d for d in range(g.ndim) if d != 1))
+        if self.next[0] is not None:
+            gx = conv_map('gx', g, self.input(1, w3.reshape(w_shape)), spec)
+        if self.next[1] is not None:
+            x = self.next[0] if self.next[0] is not None and not isinstance(self.next[0], Node) \
+                else self.input(0, _x_from_cols(cols, geom, x_shape))
+            gw = conv_map('gw', g, x, spec)
+        return gx, gw, gb
+
+
+# ---------------------------------------------------------------------- convolution, second order
+# A convolution y = Y(x, w) has the gradients gx = GX(g, w) and gw = GW(g, x): three bilinear maps
+# that are each other's adjoints, so differentiating any of them gives the other two again. Under
+# create_graph each is recorded as a ConvMapBackward op (generic im2col path, not the fast kernels).
+def _conv_cols(x, spec):
+    (B, C, H, W, G, kh, kw, sh, sw, dh, dw, Ho, Wo, pads), _, _, _ = spec
+    x4 = x.reshape(B, C, H, W)
+    return _im2col(_pad(x4, pads), kh, kw, sh, sw, dh, dw, Ho, Wo).reshape(G, C // G * kh * kw, B * Ho * Wo)
+
+
+def _conv_gt(g, spec):
+    """The output-shaped ``g`` as (G, O/G, B * L), the layout of the conv GEMM."""
+    (B, _, _, _, G, _, _, _, _, _, _, Ho, Wo, _), _, w_shape, _ = spec
+    xp = backend.array_module(g)
+    O = w_shape[0]
+    return xp.ascontiguousarray(g.reshape(B, O, Ho * Wo).transpose(1, 0, 2)).reshape(G, O // G, B * Ho * Wo)
+
+
+def _conv_w3(w, spec):
+    G = spec[0][4]
+    return backend.array_module(w).ascontiguousarray(w).reshape(G, spec[2][0] // G, -1)
+
+
+def _conv_y(x, w, spec):
+    """Y(x, w): the convolution without bias, in the output's shape."""
+    (B, _, _, _, _, _, _, _, _, _, _, Ho, Wo, _), _, w_shape, y_shape = spec
+    xp = backend.array_module(x)
+    out = _gemm(_conv_w3(w, spec), _conv_cols(x, spec)).reshape(w_shape[0], B, Ho, Wo).transpose(1, 0, 2, 3)
+    return xp.ascontiguousarray(out).reshape(y_shape)
+
+
+def _conv_gx(g, w, spec):
+    """GX(g, w): the input gradient of the convolution for the output gradient ``g``."""
+    (B, C, H, W, _, kh, kw, sh, sw, dh, dw, Ho, Wo, pads), x_shape, _, _ = spec
+    xp = backend.array_module(g)
+    gcols = _gemm(xp.ascontiguousarray(xp.swapaxes(_conv_w3(w, spec), -1, -2)), _conv_gt(g, spec))
+    return _col2im(gcols.reshape(C, kh, kw, B, Ho, Wo), (B, C, H, W), pads, kh, kw, sh, sw, dh, dw, Ho, Wo,
+                   x_shape)
+
+
+def _conv_gw(g, x, spec):
+    """GW(g, x): the weight gradient of the convolution for the output gradient ``g``."""
+    xp = backend.array_module(g)
+    return _gemm(_conv_gt(g, spec), xp.swapaxes(_conv_cols(x, spec), -1, -2)).reshape(spec[2])
+
+
+_CONV_MAPS = {'y': _conv_y, 'gx': _conv_gx, 'gw': _conv_gw}
+# map -> (d/d first argument, d/d second argument) given the upstream gradient v, as (map, args)
+_CONV_ADJOINTS = {
+    'y': (lambda a, b, v: ('gx', v, b), lambda a, b, v: ('gw', v, a)),    # Y(x, w)
+    'gx': (lambda a, b, v: ('y', v, b), lambda a, b, v: ('gw', a, v)),    # GX(g, w)
+    'gw': (lambda a, b, v: ('y', b, v), lambda a, b, v: ('gx', a, v)),    # GW(g, x)
+}
+
+
+class ConvMapBackward(Node):
+    """Node of one of a convolution's bilinear maps Y, GX, GW (recorded under create_graph)."""
+    __slots__ = ()
+
+    def backward(self, v):
+        kind, a, b, spec = self.saved
+        return tuple(None if edge is None else _CONV_MAPS[k](p, q, spec)
+                     for edge, (k, p, q) in zip(self.next, (d(a, b, v) for d in _CONV_ADJOINTS[kind])))
+
+    def backward_graph(self, v):
+        kind, a, b, spec = self.saved
+        a, b = self.input(0, a), self.input(1, b)
+        return tuple(None if edge is None else conv_map(k, p, q, spec)
+                     for edge, (k, p, q) in zip(self.next, (d(a, b, v) for d in _CONV_ADJOINTS[kind])))
+
+
+def conv_map(kind, a, b, spec):
+    """The bilinear map ``kind`` ('y', 'gx' or 'gw') of a convolution applied to tensors, recorded."""
+    return track(_CONV_MAPS[kind](a._data, b._data, spec), ConvMapBackward, (a, b), (kind, a._data, b._data, spec))
+
+
+def _x_from_cols(cols, geom, x_shape):
+    """The conv input rebuilt from its saved windows (exact wherever a window reads
+    it; elsewhere 0, where it does not affect the weight gradient)."""
+    B, C, H, W, G, kh, kw, sh, sw, dh, dw, Ho, Wo, pads, Wf = geom
+    xp = backend.array_module(cols)
+    Hp, Wp = H + pads[0] + pads[1], W + pads[2] + pads[3]
+    if Wf:  # flat rows: each kernel offset read one run of the flattened padded planes
+        n = Hp * Wp
+        flat = xp.zeros(B * C * n + (kw - 1) * dw, dtype=cols.dtype)
+        runs = cols.reshape(C, kh, kw, B, Ho * Wf)
+        it = flat.itemsize
+        for i in range(kh):
+            for j in range(kw):
+                s = i * dh * Wp + j * dw
+                xp.lib.stride_tricks.as_strided(flat[s:], (C, B, Ho * Wf), (n * it, C * n * it, it))[...] = \
+                    runs[:, i, j]
+        xpad = flat[:B * C * n].reshape(B, C, Hp, Wp)
+    else:
+        xpad = xp.zeros((B, C, Hp, Wp), dtype=cols.dtype)
+        win = cols.reshape(C, kh, kw, B, Ho, Wo)
+        xpt = xpad.transpose(1, 0, 2, 3)
+        for i in range(kh):
+            for j in range(kw):
+                xpt[_offset_slice(i * dh, j * dw, Ho, Wo, sh, sw)] = win[:, i, j]
+    return xp.ascontiguousarray(xpad[:, :, pads[0]:pads[0] + H, pads[2]:pads[2] + W]).reshape(x_shape)
+
 
 def _conv(op, x, weight, bias, stride, padding, dilation, groups, x4, w4, x_shape, out_shape=None):
     """Shared conv2d/conv1d body on 4-D arrays ``x4`` (B, C, H, W) and ``w4`` (O, C/groups, kh, kw)."""
@@ -510,6 +629,36 @@ class MaxPool2dBackward(Node):
             return xp.multiply(g1[lo:hi], idx[lo:hi] == k, out=out)
         return (_scatter_offsets(at, shape, g.dtype, xp, *geom),)
 
+    def backward_graph(self, g):  # linear in g: the scatter recorded as an op (its adjoint gathers)
+        return (track(self.backward(g._data)[0], MaxPool2dScatterBackward, (g,), self.saved),)
+
+
+class MaxPool2dScatterBackward(Node):
+    """Node of max_pool2d's gradient scatter under create_graph: its adjoint reads,
+    for every window, the element at the window's maximum."""
+    __slots__ = ()
+
+    def backward(self, v):
+        return (_max_pool_gather(v, *self.saved),)
+
+    def backward_graph(self, v):
+        return (track(_max_pool_gather(v._data, *self.saved), MaxPool2dBackward, (v,), self.saved),)
+
+
+def _max_pool_gather(v, idx, shape, geom):
+    """(B, C, Ho, Wo): ``v`` (B, C, H, W) at each window's maximum (kernel offsets ``idx``)."""
+    kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo = geom
+    xp = backend.array_module(v)
+    B, C = shape[:2]
+    vpad = _planes(_pad(xp.ascontiguousarray(v), (ph, bh, pw, bw)))
+    out = xp.zeros((B * C, 1, Ho, Wo), dtype=v.dtype)
+    k = 0
+    for i in range(kh):
+        for j in range(kw):
+            out += xp.where(idx == k, vpad[_offset_slice(i * dh, j * dw, Ho, Wo, sh, sw)], 0)
+            k += 1
+    return out.reshape(B, C, Ho, Wo)
+
 
 def _flat_indices(idx, shape, geom, xp):
     """PyTorch's pooling indices: flat positions in each input plane (H * W) of the
@@ -582,6 +731,33 @@ class AvgPool2dBackward(Node):
                 return gs[lo:hi]
             out[...] = gs[lo:hi]
         return (_scatter_offsets(at, shape, g.dtype, xp, *geom),)
+
+    def backward_graph(self, g):  # linear in g: recorded as an op whose adjoint is the pooling itself
+        return (track(self.backward(g._data)[0], AvgPool2dAdjointBackward, (g,), self.saved),)
+
+
+class AvgPool2dAdjointBackward(Node):
+    """Node of avg_pool2d's gradient under create_graph: its adjoint is the average pooling."""
+    __slots__ = ()
+
+    def backward(self, v):
+        return (_avg_pool_array(v, *self.saved),)
+
+    def backward_graph(self, v):
+        return (track(_avg_pool_array(v._data, *self.saved), AvgPool2dBackward, (v,), self.saved),)
+
+
+def _avg_pool_array(v, div, shape, geom):
+    """avg_pool2d of ``v`` (B, C, H, W) with the saved geometry and divisor."""
+    kh, kw, sh, sw, _, _, ph, pw, bh, bw, Ho, Wo = geom
+    xp = backend.array_module(v)
+    B, C = shape[:2]
+    vpad = _planes(_pad(xp.ascontiguousarray(v), (ph, bh, pw, bw)))
+    out = xp.zeros((B * C, 1, Ho, Wo), dtype=v.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out += vpad[_offset_slice(i, j, Ho, Wo, sh, sw)]
+    return out.reshape(B, C, Ho, Wo) / div
 
 
 def _avg_divisor(xd, geom, ceil_mode, count_include_pad, divisor_override, xp):
@@ -665,6 +841,33 @@ class AdaptiveAvgPool2dBackward(Node):
         gx = xp.empty(shape, dtype=g.dtype)
         xp.matmul(t.reshape(-1, t.shape[-1]), pw, out=gx.reshape(-1, W))
         return (gx,)
+
+    def backward_graph(self, g):  # linear in g: recorded as an op whose adjoint is the pooling itself
+        return (track(self.backward(g._data)[0], AdaptiveAvgPool2dAdjointBackward, (g,),
+                      self.saved + (g._data.shape,)),)
+
+
+class AdaptiveAvgPool2dAdjointBackward(Node):
+    """Node of adaptive_avg_pool2d's gradient under create_graph: its adjoint is the pooling."""
+    __slots__ = ()
+
+    def backward(self, v):
+        return (_adaptive_pool_array(v, *self.saved),)
+
+    def backward_graph(self, v):
+        return (track(_adaptive_pool_array(v._data, *self.saved), AdaptiveAvgPool2dBackward, (v,),
+                      self.saved[:3]),)
+
+
+def _adaptive_pool_array(v, shape, ph, pw, out_shape):
+    """adaptive_avg_pool2d of ``v`` (B, C, H, W) to ``out_shape`` with the saved bin matrices."""
+    B, C, H, W = shape
+    xp = backend.array_module(v)
+    if ph is None:
+        Oh, Ow = out_shape[2:]
+        return v.reshape(B, C, Oh, H // Oh, Ow, W // Ow).mean(axis=(3, 5)).astype(v.dtype, copy=False)
+    t = xp.matmul(xp.ascontiguousarray(v).reshape(-1, W), pw.T).reshape(B, C, H, -1)
+    return xp.matmul(ph, t)
 
 
 @unbatched(4)

@@ -8,8 +8,9 @@ from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.node import Node
-from . import _parallel
+from . import _parallel, kernels
 from ._checks import _array, _float_array, _same_device
+from ._graph_helpers import shifted_input
 from ._parallel import parallel_rows
 from ._rowops import _as_shape, _rowdot, _scalar
 from .softmax import _exp_rows
@@ -152,6 +153,38 @@ class CrossEntropyBackward(Node):
             gin = gx
         if len(self.next) > 1 and self.next[1] is not None:
             gt = _as_shape(logp * wt_grad * _col(-gl), shape)
+        return (gin,) if len(self.next) == 1 else (gin, gt)
+
+    def backward_graph(self, g):
+        # sum(q) * softmax(x) * gl - q * gl on the (N, C[, R]) layout, the softmax recomputed from
+        # log(e) = x minus a per-row shift (softmax ignores it); q is a constant dense array
+        from .softmax import log_softmax, softmax  # noqa: PLC0415
+        e, inv_s, flat, q_t, q_c, qsum, wt_grad, logp, scale, lshape, shape = self.saved
+        xp = backend.array_module(e)
+        gl = g * Tensor._wrap(xp.asarray(scale)) if scale is not None else g.reshape(lshape)
+        glc = gl if gl.ndim == 0 else gl.unsqueeze(1)
+        cdim = 0 if len(shape) == 1 else 1
+        with np.errstate(divide='ignore'):
+            x = self.input(0, xp.log(e).reshape(shape))
+        x3 = x.reshape(e.shape)
+        gin = gt = None
+        if self.next[0] is not None:
+            q = xp.zeros(e.shape, dtype=e.dtype)
+            if q_c is not None:
+                q += q_c
+            if flat is not None:
+                q.reshape(-1)[flat] += q_t
+            qsum_t = Tensor._wrap(xp.asarray(qsum, dtype=e.dtype))
+            q_t = Tensor._wrap(q)
+            if len(self.next) > 1 and self.next[1] is not None:  # q = target * wt_grad + const: value
+                dq = shifted_input(self, 1, xp.zeros(shape, dtype=e.dtype)).reshape(e.shape)  # q, slope
+                q_t = q_t + dq * Tensor._wrap(xp.asarray(wt_grad, dtype=e.dtype))            # wt_grad
+                qsum_t = q_t.sum(1)
+            coef = gl * qsum_t
+            coef = coef if coef.ndim == 0 else coef.unsqueeze(1)
+            gin = (softmax(x, cdim).reshape(e.shape) * coef - q_t * glc).reshape(shape)
+        if len(self.next) > 1 and self.next[1] is not None:
+            gt = (log_softmax(x3, 1) * Tensor._wrap(xp.asarray(wt_grad, dtype=e.dtype)) * -glc).reshape(shape)
         return (gin,) if len(self.next) == 1 else (gin, gt)
 
 
@@ -304,6 +337,16 @@ class NllLossBackward(Node):
         gx.reshape(-1)[flat] = -(gl * w_t)
         return (gx,)
 
+    def backward_graph(self, g):  # linear in g: a constant sparse matrix times the loss gradient
+        flat, w_t, scale, shape, lshape = self.saved
+        xp = backend.array_module(w_t)
+        gl = g.reshape(lshape) if scale is None else g * Tensor._wrap(xp.asarray(scale))
+        layout = (lshape[0], shape[1] if len(shape) > 1 else shape[0]) + tuple(lshape[1:])
+        m = xp.zeros(math.prod(layout), dtype=w_t.dtype)
+        m[flat.reshape(-1)] = xp.broadcast_to(w_t, flat.shape).reshape(-1)
+        glc = gl if gl.ndim == 0 else gl.unsqueeze(1)
+        return ((-(Tensor._wrap(m.reshape(layout)) * glc)).reshape(shape),)
+
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):  # noqa: A002
     """Negative log likelihood of log-probabilities ``input`` (C), (N, C) or
@@ -331,5 +374,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):  
     out = xp.asarray(out, dtype=dt)
     return track(out, NllLossBackward, (input,), (flat, w_t, scale, xd.shape, (N,) + x.shape[2:]))
 
+
+kernels.hook(globals(), '_exp_rows', 'softmax.exp_rows')  # compiled when the numba backend is on
 
 EXPORTS = ('cross_entropy', 'nll_loss')

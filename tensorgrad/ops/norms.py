@@ -2,9 +2,11 @@
 import numpy as np
 
 from .. import backend
-from .._tensor import track
+from .._tensor import Tensor, track
 from ..autograd.node import Node
+from . import kernels
 from ._checks import _float_array, _same_device
+from ._graph_helpers import shifted_input
 from ._parallel import parallel_rows
 from ._rowops import _as_shape, _colsum, _rowdot, _rowsum, _scalar
 
@@ -66,32 +68,38 @@ class LayerNormBackward(Node):
         gb = _as_shape(_ordered_sum(parts_b, xp.zeros(M, dtype=xhat.dtype)), shape) if need_b else None
         return gx, gw, gb
 
+    def backward_graph(self, g):
+        # the statistics recomputed from x with tensor ops (x - mean is enough: the rule is shift
+        # invariant per row), eps recovered from the saved rstd
+        xhat, rstd, w, M, shape = self.saved
+        xp = backend.array_module(xhat)
+        axes = tuple(range(g.ndim - len(shape), g.ndim))
+        lead = tuple(range(g.ndim - len(shape)))
+        gd = g._data
+        xc0 = (xhat / rstd).reshape(gd.shape)  # x minus its row mean
+        var0 = (xhat * xhat).mean(axis=1, keepdims=True) / (rstd * rstd)
+        eps = (1 / (rstd * rstd) - var0).reshape(gd.shape[:len(lead)] + (1,) * len(shape))
+        x = self.input(0, xc0)
+        xc = x - x.mean(axes, keepdim=True)
+        rs = ((xc * xc).mean(axes, keepdim=True) + Tensor._wrap(xp.asarray(eps, dtype=xhat.dtype))) ** -0.5
+        xh = xc * rs
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gh = g if w is None else g * self.input(1, w.reshape(shape))
+            gx = rs * (gh - gh.mean(axes, keepdim=True) - xh * (gh * xh).mean(axes, keepdim=True))
+        if self.next[1] is not None:
+            gw = (g * xh).sum(lead) if lead else g * xh
+        if self.next[2] is not None:
+            gb = g.sum(lead) if lead else g
+        return gx, gw, gb
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the trailing ``normalized_shape`` dims to zero mean, unit
-    (biased) variance, then scale by ``weight`` and shift by ``bias``."""
-    op = 'layer_norm'
-    xd = _float_array(op, x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-    k = len(shape)
-    if k == 0 or xd.ndim < k or xd.shape[xd.ndim - k:] != shape:
-        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dimensions "
-                         f"of input of shape {xd.shape}")
-    wd = bd = None
-    for name, p in (('weight', weight), ('bias', bias)):
-        if p is not None:
-            pd = _float_array(op, p, name)
-            _same_device(op, xd, pd, 'input', name)
-            if pd.shape != shape:
-                raise ValueError(f"layer_norm: {name} of shape {pd.shape} must have normalized_shape {shape}")
-            if name == 'weight':
-                wd = pd.reshape(-1)
-            else:
-                bd = pd.reshape(-1)
-    xp = backend.array_module(xd)
-    dt = xd.dtype
-    M = int(np.prod(shape))
-    x2 = xd.reshape(-1, M)
+
+def _layer_norm_rows(x2, wd, bd, eps):
+    """(xhat, y, rstd) of layer norm over the rows of ``x2`` (N, M): ``xhat`` the
+    normalised rows, ``y = xhat * wd + bd`` (either may be None), ``rstd`` (N, 1)."""
+    xp = backend.array_module(x2)
+    dt = x2.dtype
+    M = x2.shape[1]
     N = x2.shape[0]
     xhat = xp.empty_like(x2)
     y = xp.empty_like(x2)
@@ -118,6 +126,33 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         else:
             yb[...] = hb
     parallel_rows(run, N, x2.size, xp, _block_rows(M))
+    return xhat, y, rstd
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims to zero mean, unit
+    (biased) variance, then scale by ``weight`` and shift by ``bias``."""
+    op = 'layer_norm'
+    xd = _float_array(op, x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or xd.ndim < k or xd.shape[xd.ndim - k:] != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing dimensions "
+                         f"of input of shape {xd.shape}")
+    wd = bd = None
+    for name, p in (('weight', weight), ('bias', bias)):
+        if p is not None:
+            pd = _float_array(op, p, name)
+            _same_device(op, xd, pd, 'input', name)
+            if pd.shape != shape:
+                raise ValueError(f"layer_norm: {name} of shape {pd.shape} must have normalized_shape {shape}")
+            if name == 'weight':
+                wd = pd.reshape(-1)
+            else:
+                bd = pd.reshape(-1)
+    M = int(np.prod(shape))
+    x2 = xd.reshape(-1, M)
+    xhat, y, rstd = _layer_norm_rows(x2, wd, bd, eps)
     return track(y.reshape(xd.shape), LayerNormBackward, (x, weight, bias), (xhat, rstd, wd, M, shape),
                  check=tuple(p for p in (weight,) if p is not None))
 
@@ -154,6 +189,35 @@ class BatchNormBackward(Node):
                 gx -= xc * (scale * rstd * gxs * inv_n)[:, None]
                 gx -= (scale * gsum * inv_n)[:, None]
             gx = out
+        return gx, gw, gb
+
+    def backward_graph(self, g):
+        # on (B, C, R) views; training: the batch statistics recomputed from x - mean with tensor ops
+        # (shift invariant per channel), eps recovered from rstd; eval: x - running_mean is x shifted
+        xc0, rstd, w, training, shape = self.saved
+        xp = backend.array_module(xc0)
+        g3 = g.reshape(xc0.shape)
+        wt = None if w is None else self.input(1, w).reshape(-1, 1)
+        if training:
+            x = self.input(0, xc0.reshape(shape)).reshape(xc0.shape)
+            xc = x - x.mean((0, 2), keepdim=True)
+            var0 = (xc0 * xc0).mean(axis=(0, 2))
+            eps = Tensor._wrap(xp.asarray((1 / (rstd * rstd) - var0)[:, None], dtype=xc0.dtype))
+            rs = ((xc * xc).mean((0, 2), keepdim=True) + eps) ** -0.5
+        else:
+            xc = shifted_input(self, 0, xc0.reshape(shape)).reshape(xc0.shape)
+            rs = Tensor._wrap(rstd[:, None])
+        xh = xc * rs
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gh = g3 if wt is None else g3 * wt
+            if training:
+                gh = gh - gh.mean((0, 2), keepdim=True) - xh * (gh * xh).mean((0, 2), keepdim=True)
+            gx = (gh * rs).reshape(shape)
+        if self.next[1] is not None:
+            gw = (g3 * xh).sum((0, 2))
+        if self.next[2] is not None:
+            gb = g3.sum((0, 2))
         return gx, gw, gb
 
 
@@ -214,5 +278,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return track(y.reshape(xd.shape), BatchNormBackward, (x, weight, bias),
                  (xc, rstd, wd, bool(training), xd.shape), check=tuple(p for p in (weight,) if p is not None))
 
+
+# the compiled (numba) versions, when that backend is on
+kernels.hook(globals(), '_layer_norm_rows', 'layer_norm.layer_norm_rows')
+kernels.hook_node(globals(), 'LayerNormBackward', 'layer_norm.backward')
 
 EXPORTS = ('layer_norm', 'batch_norm')

@@ -6,7 +6,7 @@ import numpy as np
 from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.node import Node
-from . import _parallel
+from . import _parallel, kernels
 from ._checks import _axis, _float_array
 from ._parallel import parallel_rows
 from ._rowops import _ones, _rowdot, _rows_view, _rowsum
@@ -121,6 +121,14 @@ def _softmax_backward(y, g, axis):
     return out
 
 
+def _rows_axis(shape, rows):
+    """The axis of ``shape`` that ``_rows_view`` made axis 1 of ``rows`` (A, n[, R]); where several
+    fit, they are all of size 1 and any serves."""
+    R = rows[2] if len(rows) == 3 else 1
+    return next(a for a in range(len(shape)) if math.prod(shape[:a]) == rows[0] and shape[a] == rows[1]
+                and math.prod(shape[a + 1:]) == R)
+
+
 class SoftmaxBackward(Node):
     __slots__ = ()
 
@@ -129,6 +137,13 @@ class SoftmaxBackward(Node):
         if y.ndim == 0 or y.size == 0:  # softmax of a scalar is the constant 1
             return (backend.array_module(g).zeros(y.shape, dtype=g.dtype),)
         return (_softmax_backward(y, g, axis),)
+
+    def backward_graph(self, g):  # y * (g - sum(g * y)), with y the recorded output
+        y, axis = self.saved
+        if y.ndim == 0 or y.size == 0:
+            return (g * 0,)
+        y = self.output(y)
+        return (y * (g - (g * y).sum(axis, keepdim=True)),)
 
 
 class LogSoftmaxBackward(Node):
@@ -149,6 +164,14 @@ class LogSoftmaxBackward(Node):
             xp.subtract(gb, ob, out=ob)
         parallel_rows(run, e.shape[0], e.size, xp)
         return (out,)
+
+    def backward_graph(self, g):  # g - softmax * sum(g), the softmax as exp of the recorded output
+        e, inv_s, shape = self.saved
+        axis = _rows_axis(shape, e.shape)
+        with np.errstate(divide='ignore'):
+            y = backend.array_module(e).log(e * inv_s).reshape(shape)
+        p = self.output(y).exp()
+        return (g - p * g.sum(axis, keepdim=True),)
 
 
 def softmax(x, dim=-1, dtype=None):
@@ -182,6 +205,11 @@ def log_softmax(x, dim=-1, dtype=None):
     y, e, inv_s = _log_softmax_arrays(xd, axis)
     return track(y, LogSoftmaxBackward, (x,), (e, inv_s, xd.shape))
 
+
+# the compiled (numba) versions of the array-level kernels, when that backend is on
+kernels.hook(globals(), '_softmax_array', 'softmax.softmax_array')
+kernels.hook(globals(), '_log_softmax_arrays', 'softmax.log_softmax_arrays')
+kernels.hook(globals(), '_softmax_backward', 'softmax.softmax_backward')
 
 TENSOR_METHODS = {'softmax': softmax, 'log_softmax': log_softmax}
 EXPORTS = ('softmax', 'log_softmax')

@@ -64,6 +64,23 @@ class PadBackward(Node):
             g = gin
         return (g,)
 
+    def backward_graph(self, g):  # linear in g: recorded as an op whose adjoint pads (with zeros)
+        return (track(self.backward(g._data)[0], PadAdjointBackward, (g,), self.saved),)
+
+
+class PadAdjointBackward(Node):
+    """Node of pad's gradient under create_graph: its adjoint is the padding (zeros
+    for constant mode: the fill value is no function of the input)."""
+    __slots__ = ()
+    saves_arrays = False
+
+    def backward(self, v):
+        widths, mode, _ = self.saved
+        return (backend.array_module(v).pad(v, widths, mode=mode),)
+
+    def backward_graph(self, v):
+        return (track(self.backward(v._data)[0], PadBackward, (v,), self.saved),)
+
 
 def pad(x, pad=None, mode='constant', value=0.0, *, pad_width=None, constant_values=None):
     """Pad ``x``. ``pad``: an int (all dims), PyTorch's flat ``(left_last, right_last,
@@ -171,6 +188,22 @@ class SlidingWindowBackward(Node):
     def backward(self, g):
         return (_fold(g, *self.saved),)
 
+    def backward_graph(self, g):  # linear in g: the fold recorded as an op whose adjoint takes windows
+        return (track(_fold(g._data, *self.saved), FoldBackward, (g,), self.saved),)
+
+
+class FoldBackward(Node):
+    """Node of the windows' gradient fold under create_graph: its adjoint takes the windows again."""
+    __slots__ = ()
+    saves_arrays = False
+
+    def backward(self, v):
+        _, axes, window, step, dilation = self.saved
+        return (backend.array_module(v).ascontiguousarray(_window_array(v, axes, window, step, dilation)),)
+
+    def backward_graph(self, v):
+        return (track(self.backward(v._data)[0], SlidingWindowBackward, (v,), self.saved),)
+
 
 def sliding_window_view(x, window_shape, axis=None, *, step=1, dilation=1):
     """NumPy's ``sliding_window_view`` as a differentiable view: the windowed dims
@@ -241,6 +274,20 @@ class ConvNdBackward(Node):
             gx = _fold(gwin, xd.shape, axes, kernel, stride, dilation)
         return gx, gw
 
+    def backward_graph(self, g):  # the same contractions on tensors: windows of x, then einsum
+        from .einsum import einsum  # noqa: PLC0415
+        xd, wd, _, axes, kernel, stride, dilation, nsp = self.saved
+        grid, ker = 'ghijkl'[:nsp], 'pqrstu'[:nsp]
+        gx = gw = None
+        if self.next[1] is not None:
+            win = sliding_window_view(self.input(0, xd), kernel, axes, step=stride, dilation=dilation)
+            gw = einsum(f'nf{grid},nc{grid}{ker}->fc{ker}', g, win)
+        if self.next[0] is not None:
+            gwin = einsum(f'nf{grid},fc{ker}->nc{grid}{ker}', g, self.input(1, wd))
+            gx = track(_fold(gwin._data, xd.shape, axes, kernel, stride, dilation), FoldBackward, (gwin,),
+                       (xd.shape, axes, kernel, stride, dilation))
+        return gx, gw
+
 
 def conv_nd(x, w, stride=1, padding=0, dilation=1):
     """N-dimensional convolution (MyGrad's ``conv_nd``; a cross-correlation as in
@@ -300,6 +347,14 @@ class MaxPoolBackward(Node):
         gw = onehot.reshape(g.shape + pool)
         return (_fold(gw, x_shape, axes, pool, stride, (1,) * len(pool)),)
 
+    def backward_graph(self, g):  # linear in g: the one-hot mask is constant, the fold is recorded
+        arg, x_shape, axes, pool, stride = self.saved
+        xp = backend.array_module(arg)
+        onehot = Tensor._wrap((arg[..., None] == xp.arange(int(np.prod(pool)))).astype(g._data.dtype))
+        gw = (g.unsqueeze(-1) * onehot).reshape(tuple(g._data.shape) + pool)
+        return (track(_fold(gw._data, x_shape, axes, pool, stride, (1,) * len(pool)), FoldBackward, (gw,),
+                      (x_shape, axes, pool, stride, (1,) * len(pool))),)
+
 
 def max_pool(x, pool, stride):
     """MyGrad's N-d max pooling over the trailing ``len(pool)`` dims with window ``pool``
@@ -323,6 +378,13 @@ class AvgPoolBackward(Node):
         k = int(np.prod(pool))
         gw = xp.broadcast_to((g / g.dtype.type(k)).reshape(g.shape + (1,) * len(pool)), g.shape + pool)
         return (_fold(gw, x_shape, axes, pool, stride, (1,) * len(pool)),)
+
+    def backward_graph(self, g):
+        x_shape, axes, pool, stride = self.saved
+        k = int(np.prod(pool))
+        gw = (g / k).reshape(tuple(g._data.shape) + (1,) * len(pool)).expand(*(tuple(g._data.shape) + pool))
+        return (track(_fold(gw._data, x_shape, axes, pool, stride, (1,) * len(pool)), FoldBackward, (gw,),
+                      (x_shape, axes, pool, stride, (1,) * len(pool))),)
 
 
 def avg_pool(x, pool, stride):
