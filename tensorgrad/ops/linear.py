@@ -22,6 +22,20 @@ class LinearBackward(Node):
                 gb = g2.sum(axis=0)
         return gx, gw, gb
 
+    def backward_graph(self, g):  # the same products on tensors (create_graph)
+        x_arr, w_arr = self.saved
+        x, w = self.input(0, x_arr), self.input(1, w_arr)
+        gx = gw = gb = None
+        if self.next[0] is not None:
+            gx = g @ w
+        if self.next[1] is not None or self.next[2] is not None:
+            g2 = g.reshape(-1, g.shape[-1])
+            if self.next[1] is not None:
+                gw = g2.T @ x.reshape(-1, x.shape[-1])
+            if self.next[2] is not None:
+                gb = g2.sum(0)
+        return gx, gw, gb
+
 
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
