@@ -4,6 +4,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  
 from .node import MultiOutputNode, Node, OutputRef  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from . import functional  # noqa: F401,E402 - tensorgrad.autograd.functional (vjp, jvp, hessian ...)
 
 
 def _seeds(outputs, grad_outputs, op, as_tensors):

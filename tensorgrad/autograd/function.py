@@ -20,14 +20,23 @@ output that got none) and returns one gradient per ``forward`` argument
 (None where there is none; gradients for non-tensor arguments are ignored).
 A gradient may have a broadcast shape of its input's (it is summed down);
 any other shape raises an error naming the Function.
+
+Under ``create_graph=True`` (PyTorch's rule) ``backward`` runs with grad mode
+on, its gradients are Tensors that may require grad and ``ctx.saved_tensors``
+are the tensors themselves, connected to the graph (a saved output's
+``grad_fn`` is the Function's node), so a ``backward`` written with tensor ops
+is recorded and the Function is twice (any number of times) differentiable.
+``@once_differentiable`` on ``backward`` opts out: its results are right, and
+differentiating them again raises naming the Function.
 """
+import functools
 import inspect
 
 import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
-from .grad_mode import GRAD_MODE, no_grad
+from .grad_mode import GRAD_MODE, enable_grad, no_grad
 from .multi import attach_multi, init_node
 from .node import MultiOutputNode, Node
 
@@ -127,6 +136,82 @@ class _FunctionNodeMixin:
         return tuple(out)
 
 
+    def _run_graph(self, grads):
+        """``_run`` under create_graph: ``backward`` gets Tensors with grad mode on and
+        returns Tensors (recorded), so its result can be differentiated again."""
+        fn_cls, ctx, in_meta, out_meta, xp = self.saved
+        name = fn_cls.__name__
+        if isinstance(ctx, Function):  # arrays in, arrays out: nothing can be recorded
+            arrays = self._run([None if g is None else g._data for g in grads])
+            return tuple(None if a is None else not_twice_differentiable(a, f'{name} (an array-style Function)')
+                         for a in arrays)
+        gts = []
+        for g, (shape, dtype) in zip(grads, out_meta):
+            if g is None and ctx.materialize_grads:
+                g = Tensor._wrap(xp.zeros(shape, dtype=dtype))
+            gts.append(g)
+        with enable_grad():
+            res = fn_cls.backward(ctx, *gts)
+        if not isinstance(res, tuple):
+            res = (res,)
+        n = len(in_meta)
+        if len(res) < n or any(r is not None for r in res[n:]):
+            raise RuntimeError(f"function {name}Backward returned an incorrect number of gradients "
+                               f"(expected {n}, got {len(res)})")
+        out = []
+        for i, (r, meta, edge) in enumerate(zip(res, in_meta, self.next)):
+            if r is None or edge is None or meta is None:
+                out.append(None)
+                continue
+            shape, dtype = meta
+            if not isinstance(r, Tensor):
+                r = Tensor._wrap(xp.asarray(r))
+            _check_grad_shape(name, i, shape, r._data.shape)
+            out.append(r if r._data.dtype == dtype else r.to(dtype))
+        return tuple(out)
+
+
+def _check_grad_shape(name, i, shape, got):
+    if got == shape:
+        return
+    try:
+        ok = np.broadcast_shapes(shape, got) == got
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"function {name}Backward returned an invalid gradient at index {i}: "
+                           f"got shape {tuple(got)} but expected shape {shape} "
+                           f"(or one that broadcasts from it)")
+
+
+def not_twice_differentiable(array, name):
+    """A Tensor holding the gradient ``array`` computed by ``name`` under create_graph
+    whose own backward raises (it cannot be differentiated again)."""
+    from .engine import NotTwiceDifferentiableBackward  # noqa: PLC0415
+    if array.__class__ is not np.ndarray and isinstance(array, np.generic):
+        array = np.asarray(array)
+    t = Tensor._wrap(array, True)
+    t.grad_fn = init_node(_new(NotTwiceDifferentiableBackward), (), name, array.shape)
+    return t
+
+
+def once_differentiable(fn):
+    """Decorator for a Function's ``backward`` (PyTorch's): it runs under ``no_grad``
+    on tensors; under ``create_graph=True`` its gradients are right but
+    differentiating them again raises an error naming the Function."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args, **kwargs):
+        with no_grad():
+            outputs = fn(ctx, *args, **kwargs)
+        if not GRAD_MODE.enabled:  # a first-order backward
+            return outputs
+        label = f"{getattr(ctx, '_fn_name', 'Function')} (its backward is marked @once_differentiable)"
+        wrap = [o if not isinstance(o, Tensor) else not_twice_differentiable(o._data, label)
+                for o in (outputs if isinstance(outputs, tuple) else (outputs,))]
+        return tuple(wrap) if isinstance(outputs, tuple) else wrap[0]
+    return wrapper
+
+
 class FunctionBackward(_FunctionNodeMixin, Node):
     """Graph node of a single-output custom Function."""
     __slots__ = ()
@@ -134,13 +219,20 @@ class FunctionBackward(_FunctionNodeMixin, Node):
     def backward(self, grad):
         return self._run([grad])
 
+    def backward_graph(self, grad):
+        return self._run_graph([grad])
+
 
 class FunctionMultiBackward(_FunctionNodeMixin, MultiOutputNode):
-    """Graph node of a custom Function with several outputs."""
+    """Graph node of a custom Function with several outputs (``backward_graph``
+    receives one gradient Tensor or None per output)."""
     __slots__ = ()
 
     def backward(self, grads):
         return self._run(list(grads))
+
+    def backward_graph(self, grads):
+        return self._run_graph(list(grads))
 
 
 def attach(outputs, node_cls, next_edges, saved, differentiable):

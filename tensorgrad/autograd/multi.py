@@ -4,6 +4,10 @@ each output tensor gets an OutputRef (its ``grad_fn``) pointing at it.
 ``track_multi`` is the multi-output twin of ``tensorgrad._tensor.track``;
 ``attach_multi`` does the graph part for outputs that are already tensors
 (custom Functions, checkpoint).
+
+Under ``create_graph=True`` a MultiOutputNode's ``backward_graph(grads)``
+receives a list with one gradient Tensor (or None) per output, like
+``backward``; ``output_tensor`` is its twin of ``Node.output``.
 """
 from .grad_mode import GRAD_MODE
 from .node import OutputRef
@@ -38,6 +42,18 @@ def attach_multi(outputs, node_cls, next_edges, saved, differentiable=None):
         o.grad_fn = ref
         o._rg = True
     return node
+
+
+def output_tensor(node, index, value):
+    """Output ``index`` of the MultiOutputNode ``node`` as a tensor with the saved
+    array ``value``, connected to ``node`` through a new OutputRef: for a
+    ``backward_graph`` that reuses an output (``Node.output`` for one output)."""
+    from .._tensor import Tensor  # noqa: PLC0415 - the tensor module imports autograd
+    ref = init_node(_new(OutputRef), (node,), None, value.shape)
+    ref.index = index
+    t = Tensor._wrap(value, True)
+    t.grad_fn = ref
+    return t
 
 
 def track_multi(datas, node_cls, inputs, saved=None, check=None, check_outs=()):

@@ -24,6 +24,7 @@ import numpy as np
 from .. import backend
 from ..autograd.multi import track_multi
 from ..autograd.node import MultiOutputNode
+from ..autograd.recompute import backward_to, stand_ins
 
 _N_GATES = {'RNN_TANH': 1, 'RNN_RELU': 1, 'LSTM': 4, 'GRU': 3}
 
@@ -265,8 +266,9 @@ def _rnn_bwd(gy, dh, w_hh, Y, relu, steps, need_h0):
 
 class RecurrentLayerBackward(MultiOutputNode):
     """Backpropagation through time of one fused recurrent layer.
-    Inputs: (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr); outputs: (Y, h_n[, c_n])."""
-    __slots__ = ('mode',)
+    Inputs: (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr); outputs: (Y, h_n[, c_n]).
+    ``biases``: the bias arrays (b_ih, b_hh), for the second-order rule only."""
+    __slots__ = ('mode', 'biases')
 
     @property
     def name(self):
@@ -306,6 +308,17 @@ class RecurrentLayerBackward(MultiOutputNode):
         return (gx, dh if need_h0 else None, dc if nxt[2] is not None else None, gwih, gwhh, gbih, gbhh,
                 gwhr)
 
+    def backward_graph(self, grads):
+        """create_graph: the layer re-run step by step with tensor ops (``_forward_graph``)
+        on stand-ins of its inputs, and differentiated with create_graph; the
+        gradients are connected to the inputs and to ``grads``, to any order."""
+        mode, reverse, x, h0, c0, w_ih, w_hh, bufs, Y, w_hr = self.saved
+        unperm = _lstm_unperm if mode == 'LSTM' else (lambda a: a)
+        values = (x, h0, c0, unperm(w_ih), unperm(w_hh), self.biases[0], self.biases[1], w_hr)
+        stand = stand_ins(values, self.next)
+        outs = _forward_graph(mode, reverse, *stand)
+        return tuple(backward_to(stand, outs, grads)[0])
+
 
 def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, w_hr=None):
     """One recurrent layer (one direction) over a whole sequence, as one graph node.
@@ -337,7 +350,46 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
     tensors, node = track_multi(outs, RecurrentLayerBackward, inputs, saved, check, check_outs=(0,))
     if node is not None:
         node.mode = mode
+        node.biases = (bih, bhh)
     return tuple(tensors)
+
+
+def _forward_graph(mode, reverse, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+    """The layer's recurrence on Tensors with differentiable ops, one step at a time in
+    PyTorch's gate order: what ``RecurrentLayerBackward.backward_graph`` differentiates.
+    Returns (Y, h_n) or, for LSTM, (Y, h_n, c_n)."""
+    from .api import stack  # noqa: PLC0415 - the op table imports this module
+    T = x.shape[0]
+    H = w_hh.shape[0] // _N_GATES[mode]
+    gi = x @ w_ih.T
+    if b_ih is not None:
+        gi = gi + b_ih
+    h, c = h0, c0
+    ys = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        gh = h @ w_hh.T
+        if b_hh is not None:
+            gh = gh + b_hh
+        if mode == 'LSTM':
+            gates = gi[t] + gh
+            i, f = gates[:, :H].sigmoid(), gates[:, H:2 * H].sigmoid()
+            g, o = gates[:, 2 * H:3 * H].tanh(), gates[:, 3 * H:].sigmoid()
+            c = f * c + i * g
+            h = o * c.tanh()
+            if w_hr is not None:
+                h = h @ w_hr.T
+        elif mode == 'GRU':
+            git = gi[t]
+            r = (git[:, :H] + gh[:, :H]).sigmoid()
+            z = (git[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+            n = (git[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
+            h = n + z * (h - n)
+        else:
+            pre = gi[t] + gh
+            h = pre.relu() if mode == 'RNN_RELU' else pre.tanh()
+        ys[t] = h
+    Y = stack(ys, 0)
+    return (Y, h, c) if mode == 'LSTM' else (Y, h)
 
 
 def _forward(mode, xd, h0d, c0, wih, whh, bih, bhh, reverse, whr=None):

@@ -5,7 +5,9 @@ function's intermediate arrays for backward and recomputing them there.
 dropped right after the forward, only the inputs are kept. When backward
 reaches the result, ``fn`` is run again with grad enabled (with the random
 state of the first run, so dropout draws the same mask) and the gradient is
-propagated through the recomputed graph.
+propagated through the recomputed graph. Under ``create_graph=True`` that
+propagation is itself recorded (``autograd.recompute``), so gradients through
+a checkpoint can be differentiated again.
 
 Parameters that ``fn`` uses from its closure (a module's weights) get their
 gradients too: with the default ``use_reentrant=False`` the forward records
@@ -26,10 +28,11 @@ import weakref
 
 from .. import backend, random
 from .._tensor import Tensor
-from ..autograd.engine import run_backward
+from ..autograd.engine import run_backward, topological_order
 from ..autograd.function import attach
 from ..autograd.grad_mode import GRAD_MODE, enable_grad, no_grad
 from ..autograd.node import MultiOutputNode, Node, OutputRef
+from ..autograd.recompute import backward_to, stand_ins
 
 
 def _rng_state():
@@ -127,7 +130,8 @@ class _CheckpointMixin:
         finally:
             if after is not None:
                 _set_rng_state(after)
-        outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
+        # one gradient per tensor output (non-tensor outputs have none)
+        outs = [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if isinstance(o, Tensor)]
         roots, seeds = [], []
         for o, g, (shape, dtype) in zip(outs, grads, out_meta):
             if g is None or not isinstance(o, Tensor) or not o.requires_grad:
@@ -163,6 +167,51 @@ class _CheckpointMixin:
         res += [capture.get(t) for t in extra]
         return tuple(res)
 
+    def _run_graph(self, grads):
+        """``_run`` under create_graph: the recomputation runs on stand-ins connected to
+        the arguments' edges (``autograd.recompute``) and is differentiated with
+        create_graph, so the gradients can be differentiated again."""
+        fn, args, kwargs, rng, n_args, extra, reentrant, out_meta, xp = self.saved
+        stand = []
+        for a, edge in zip(args, self.next):
+            if isinstance(a, Tensor):
+                d = stand_ins([a._data], [edge])[0]
+                d._vc = a._vc
+                stand.append(d)
+            else:
+                stand.append(a)
+        after = None
+        if rng is not None:
+            after = _rng_state()
+            _set_rng_state(rng)
+        try:
+            with enable_grad():
+                outs = fn(*stand, **kwargs)
+        finally:
+            if after is not None:
+                _set_rng_state(after)
+        outs = [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if isinstance(o, Tensor)]
+        if reentrant:
+            # closure tensors get their gradients in .grad, as in the first-order reentrant pass
+            starts = [o.grad_fn or o for o in outs if o.requires_grad]
+            leaves = [t for t in topological_order(starts)
+                      if isinstance(t, Tensor) and not any(t is d for d in stand)]
+            got, closure = backward_to(stand, outs, grads, leaves)
+            for t, g in zip(leaves, closure):
+                if g is not None:
+                    t._grad = g if t._grad is None else t._grad + g
+            return tuple(got)
+        hooks = [(t, t._hooks) for t in extra if isinstance(t, Tensor) and t._hooks]
+        for t, _ in hooks:
+            t._hooks = None
+        try:
+            with _sealed([t for t in extra if isinstance(t, Node)]):
+                got, from_extra = backward_to(stand, outs, grads, extra)
+        finally:
+            for t, h in hooks:
+                t._hooks = h
+        return tuple(got) + tuple(from_extra)
+
 
 class CheckpointBackward(_CheckpointMixin, Node):
     """Node of a checkpointed function with one output: recomputes it in backward."""
@@ -171,6 +220,9 @@ class CheckpointBackward(_CheckpointMixin, Node):
     def backward(self, grad):
         return self._run([grad])
 
+    def backward_graph(self, grad):
+        return self._run_graph([grad])
+
 
 class CheckpointMultiBackward(_CheckpointMixin, MultiOutputNode):
     """Node of a checkpointed function with several outputs."""
@@ -178,6 +230,9 @@ class CheckpointMultiBackward(_CheckpointMixin, MultiOutputNode):
 
     def backward(self, grads):
         return self._run(list(grads))
+
+    def backward_graph(self, grads):
+        return self._run_graph(list(grads))
 
 
 def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **kwargs):
