@@ -11,9 +11,10 @@ whole Jacobian, as PyTorch does.
 Differences from PyTorch: no forward-mode AD (``check_forward_ad``,
 ``check_batched_forward_grad``) and no ``vmap`` (``check_batched_grad``), so
 those raise NotImplementedError; no sparse tensors, so ``masked`` changes
-nothing. For the finite differences each perturbed evaluation gets fresh leaf
-tensors (same dtype, device and ``requires_grad``) instead of the inputs
-edited in place, so ``func`` must take its tensors from its arguments.
+nothing. For the finite differences an input's array is swapped for a
+perturbed copy during the call (PyTorch writes into ``input.data``), so a
+``func`` that reads the same tensors through a closure (a module's
+parameters) sees the perturbation too.
 """
 import warnings
 
@@ -73,7 +74,7 @@ def _check_inputs(inputs):
                           "or complex. This check will likely fail if all the inputs are not of double "
                           "precision floating point or complex. ", stacklevel=3)
         arr = inp._data
-        if any(st == 0 and sz > 1 for st, sz in zip(arr.strides, arr.shape)):
+        if arr.size and any(st == 0 and sz > 1 for st, sz in zip(arr.strides, arr.shape)):
             raise RuntimeError(f"The {idx}th input has a dimension with stride 0. gradcheck only supports "
                                "inputs that are non-overlapping to be able to compute the numerical "
                                "gradients correctly. You should call .contiguous on the input before "
@@ -85,17 +86,17 @@ def _check_inputs(inputs):
 
 
 def _evaluate(func, inputs, idx, arr):
-    """``func`` on fresh leaf copies of ``inputs``, input ``idx`` replaced by the
-    array ``arr``; returns the outputs' raw arrays (copied)."""
+    """``func(*inputs)`` with input ``idx`` holding the array ``arr`` for the call
+    (its array is swapped, not written into, and restored after); returns the
+    outputs' raw arrays, copied."""
     Tensor = _tensor_cls()
-    args = []
-    for i, a in enumerate(inputs):
-        if isinstance(a, Tensor):
-            data = arr if i == idx else a._data.copy()
-            args.append(Tensor._wrap(data, requires_grad=a.requires_grad))
-        else:
-            args.append(a)
-    outs = _as_tuple(func(*args))
+    t = inputs[idx]
+    orig = t._data
+    t._data = arr
+    try:
+        outs = _as_tuple(func(*inputs))
+    finally:
+        t._data = orig
     return [o._data.copy() if isinstance(o, Tensor) else o for o in outs]
 
 
@@ -115,8 +116,8 @@ def _central_difference(func, inputs, idx, delta, eps, index=None):
     x = inputs[idx]._data
     xp = backend.array_module(x)
     delta = xp.asarray(delta, dtype=x.dtype)
-    lo = _evaluate(func, inputs, idx, x - delta)
-    hi = _evaluate(func, inputs, idx, x + delta)
+    lo = _evaluate(func, inputs, idx, xp.asarray(x - delta))  # asarray: NumPy makes 0-d results scalars
+    hi = _evaluate(func, inputs, idx, xp.asarray(x + delta))
     res = []
     for a, b in zip(lo, hi):
         if not hasattr(a, 'dtype') or a.dtype.kind != 'f':
@@ -424,10 +425,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
     respect to ``inputs`` and ``grad_outputs``) as ``torch.autograd.gradgradcheck``.
 
     It runs :func:`gradcheck` on ``autograd.grad(func(*inputs), inputs,
-    grad_outputs, create_graph=True)``. tensorgrad does not yet differentiate
-    its backward pass (``create_graph=True``, issue 12), so today this raises
-    NotImplementedError naming create_graph; it is written against the public
-    API only and works unchanged once ``create_graph=True`` does."""
+    grad_outputs, create_graph=True)``, written against the public API only.
+    ``grad_outputs`` default to seeded random values in [-1, 1). Where
+    ``autograd.grad`` cannot build the graph of the backward pass, this raises
+    NotImplementedError naming create_graph."""
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
     if check_undefined_grad and not check_rev_over_rev:

@@ -27,4 +27,7 @@ def _same_device(op, a, b, name_a, name_b):
 def _axis(op, dim, ndim):
     if dim.__class__ is int and -ndim <= dim < ndim:
         return dim % ndim
-    return normalize_dims(op, dim, ndim)[0] if ndim else 0
+    if not ndim:  # a 0-d tensor takes dim 0 or -1 (checked), as PyTorch
+        normalize_dims(op, dim, 1)
+        return 0
+    return normalize_dims(op, dim, ndim)[0]

@@ -514,7 +514,7 @@ def invert(x):
 
 def logical_not(x):
     """Elementwise logical not (a bool tensor)."""
-    return Tensor._wrap(x._data == 0)
+    return Tensor._wrap(backend.array_module(x._data).asarray(x._data == 0))  # asarray: 0-d stays an array
 
 
 # ---------------------------------------------------------------------- casts and moves
