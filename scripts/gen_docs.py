@@ -169,6 +169,11 @@ def _tensor_section():
     parts = []
     for name in names:
         raw = raws[name]
+        if name == '__init__':  # the documented constructor is tensorgrad.tensor's; Tensor() is torch's
+            import tensorgrad  # noqa: PLC0415
+            parts.append(_entry(name, tensorgrad.tensor.__init__, drop_first=True))
+            parts.append(_entry('Tensor.__init__', raw, drop_first=True))
+            continue
         if isinstance(raw, property):
             parts.append(_entry(name, raw, kind='property'))
         elif isinstance(raw, classmethod):
