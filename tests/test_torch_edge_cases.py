@@ -232,3 +232,37 @@ def test_softmax_of_a_scalar_has_zero_gradient(fn):
         (getattr(lib, fn)(s, 0) * 3).backward()
         grads.append(s.grad.item())
     assert grads == [0.0, 0.0]
+
+
+def _values_and_grads(lib, fn):
+    return [t.detach().numpy() for t in fn(lib)]
+
+
+def _inplace_on_same_shape_expand(L):
+    x = L.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    h = x * 1
+    v = h.expand(2, 2)
+    v.mul_(2)
+    (v * L.tensor([[1., 2.], [3., 4.]])).sum().backward()
+    return h, x.grad
+
+
+def _inplace_on_transpose_of_non_contiguous_non_leaf(L):
+    x = L.tensor(np.arange(6.).reshape(2, 3), requires_grad=True)
+    h = x.t() * 1  # NumPy keeps the transposed (non-C) layout of the input here
+    h.t().exp_()
+    h[1:, ::2].mul_(L.tensor([[2., 3.]]))
+    (h * L.tensor(np.arange(6.).reshape(3, 2))).sum().backward()
+    return h, x.grad
+
+
+@pytest.mark.parametrize('fn', [_inplace_on_same_shape_expand, _inplace_on_transpose_of_non_contiguous_non_leaf],
+                         ids=['expand', 'transpose'])
+def test_inplace_ops_on_views_torch_accepts(fn):
+    for ours, ref in zip(_values_and_grads(tg, fn), _values_and_grads(torch, fn)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12)
+
+
+def test_index_select_names_itself_for_an_out_of_range_index():
+    with pytest.raises(IndexError, match='index_select'):
+        tg.tensor([1., 2.]).index_select(0, tg.tensor([5]))

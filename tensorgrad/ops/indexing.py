@@ -337,10 +337,16 @@ def gather(x, dim, index):
     if idx.dtype.kind not in 'iu':
         raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
     xd = x._data
-    if idx.ndim != xd.ndim:
+    if max(idx.ndim, 1) != max(xd.ndim, 1):
         raise ValueError(f"gather: index has {idx.ndim} dimensions but the tensor has {xd.ndim}")
-    if not -xd.ndim <= dim < max(xd.ndim, 1):
+    if not -max(xd.ndim, 1) <= dim < max(xd.ndim, 1):
         raise IndexError(f"gather: dim {dim} is out of range for a tensor with {xd.ndim} dimensions")
+    if idx.ndim != xd.ndim or xd.ndim == 0:  # torch: a 0-d tensor or index counts as 1-d of size 1
+        x1 = x.reshape(1) if xd.ndim == 0 else x
+        i1 = Tensor._wrap(idx.reshape(1))
+        if isinstance(index, Tensor):
+            i1._vc = index._vc
+        return gather(x1, dim, i1).reshape(idx.shape)
     axis = dim % max(xd.ndim, 1)
     if any(a > b for i, (a, b) in enumerate(zip(idx.shape, xd.shape)) if i != axis):
         raise ValueError(f"gather: index shape {idx.shape} exceeds tensor shape {xd.shape} outside dim {dim}")
@@ -374,4 +380,8 @@ def index_select(x, dim, index):
     axis = dim % nd
     if index._data.ndim == 0:
         index = index.reshape(1)
-    return getitem(x, (slice(None),) * axis + (index,))
+    try:
+        return getitem(x, (slice(None),) * axis + (index,))
+    except IndexError as e:
+        raise IndexError(f"index_select: index out of range for dim {dim} of size {x._data.shape[axis]}: "
+                         f"{e}") from None

@@ -193,6 +193,8 @@ def expand(x, *sizes):
         out = xp.broadcast_to(x._data, target)
     except ValueError:
         raise ValueError(f"expand: cannot expand shape {shape} to {sizes}") from None
+    if out.size == x._data.size:  # nothing repeated: a writable view, as torch (broadcast_to is read-only)
+        out = x._data.reshape(target)
     t = track(out, ExpandBackward, (x,))
     return as_view(t, x)
 

@@ -20,27 +20,68 @@ def _address(a):
     return a.__array_interface__['data'][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
+def _dense_order(base):
+    """``perm`` such that ``base.transpose(perm)`` is C-contiguous (None when
+    ``base`` is), or False when ``base``'s memory is not one dense block."""
+    if base.flags.c_contiguous:
+        return None
+    perm = tuple(sorted(range(base.ndim), key=lambda i: -base.strides[i]))
+    return perm if base.transpose(perm).flags.c_contiguous else False
+
+
 def view_geometry(view, base):
-    """(offset, shape, strides) in elements of array ``view`` inside the C-contiguous
-    array ``base``, or None when it cannot be mapped (other dtype, non-contiguous
-    base, or a view that reads an element twice, e.g. an expanded one)."""
-    if view.dtype != base.dtype or not base.flags.c_contiguous:
+    """(offset, shape, strides, perm) of array ``view`` inside array ``base``:
+    offset and strides in elements of ``base``'s memory, which is C-contiguous
+    after ``base.transpose(perm)`` (perm None: ``base`` is C-contiguous). None
+    when it cannot be mapped (other dtype, a base that is not one dense block,
+    or a view that reads an element twice, e.g. an expanded one)."""
+    if view.dtype != base.dtype:
+        return None
+    perm = _dense_order(base)
+    if perm is False:
         return None
     size = base.itemsize
-    offset = _address(view) - _address(base)
+    offset = _address(view) - _address(base if perm is None else base.transpose(perm))
     if offset % size or any(s % size for s in view.strides):
         return None
     strides = tuple(s // size for s in view.strides)
     if any(s == 0 and n > 1 for s, n in zip(strides, view.shape)):
         return None
-    return offset // size, view.shape, strides
+    return offset // size, view.shape, strides, perm
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def in_base_layout(arr, geom):
+    """``arr`` (shaped like the base) with the base's memory layout, copied when needed."""
+    perm = geom[3]
+    xp = backend.array_module(arr)
+    if perm is None:
+        return xp.ascontiguousarray(arr)
+    if arr.transpose(perm).flags.c_contiguous:
+        return arr
+    return xp.ascontiguousarray(arr.transpose(perm)).transpose(_inverse(perm))
+
+
+def base_layout_full(xp, shape, value, dtype, geom):
+    """An array shaped like the base, filled with ``value``, in the base's memory layout."""
+    perm = geom[3]
+    if perm is None:
+        return xp.full(shape, value, dtype=dtype)
+    return xp.full(tuple(shape[p] for p in perm), value, dtype=dtype).transpose(_inverse(perm))
 
 
 def region(arr, geom):
-    """The strided view ``geom`` of a C-contiguous array shaped like the base."""
-    offset, shape, strides = geom
+    """The strided view ``geom`` of an array shaped and laid out like the base."""
+    offset, shape, strides, perm = geom
     xp = backend.array_module(arr)
-    flat = arr.reshape(-1)[offset:]
+    dense = arr if perm is None else arr.transpose(perm)
+    flat = dense.reshape(-1)[offset:]
     return xp.lib.stride_tricks.as_strided(flat, shape, tuple(s * arr.itemsize for s in strides))
 
 
@@ -49,7 +90,7 @@ class StridedViewBackward(Node):
 
     def backward(self, g):
         base_shape, geom = self.saved
-        out = backend.array_module(g).zeros(base_shape, dtype=g.dtype)
+        out = base_layout_full(backend.array_module(g), base_shape, 0, g.dtype, geom)
         region(out, geom)[...] = g
         return (out,)
 
@@ -68,8 +109,7 @@ class StridedViewGradBackward(TransposedNode):
 
 def _read_region(t, geom):
     """A copy of the view ``geom`` of the tensor ``t`` (shaped like the base), recorded."""
-    xp = backend.array_module(t._data)
-    return track(region(xp.ascontiguousarray(t._data), geom).copy(), StridedViewBackward, (t,),
+    return track(region(in_base_layout(t._data, geom), geom).copy(), StridedViewBackward, (t,),
                  (t._data.shape, geom))
 
 
@@ -83,12 +123,11 @@ class StridedScatterBackward(Node):
 
     def backward(self, g):
         geom, src_dtype = self.saved
-        xp = backend.array_module(g)
-        g = xp.ascontiguousarray(g)
+        g = in_base_layout(g, geom)
         g_src = region(g, geom).astype(src_dtype, copy=True) if self.next[1] is not None else None
         g_base = None
         if self.next[0] is not None:
-            g_base = g.copy()
+            g_base = g.copy(order='K')  # keeps the base's layout, which region() reads
             region(g_base, geom)[...] = 0
         return g_base, g_src
 
@@ -100,7 +139,7 @@ class StridedScatterBackward(Node):
             if g_src._data.dtype != src_dtype:
                 g_src = cast(g_src, src_dtype)
         if self.next[0] is not None:
-            keep = backend.array_module(g._data).ones(g._data.shape, dtype=g._data.dtype)
+            keep = base_layout_full(backend.array_module(g._data), g._data.shape, 1, g._data.dtype, geom)
             region(keep, geom)[...] = 0
             g_base = g * Tensor._wrap(keep)
         return g_base, g_src
