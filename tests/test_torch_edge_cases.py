@@ -250,7 +250,7 @@ def _inplace_on_same_shape_expand(L):
 def _inplace_on_transpose_of_non_contiguous_non_leaf(L):
     x = L.tensor(np.arange(6.).reshape(2, 3), requires_grad=True)
     h = x.t() * 1  # NumPy keeps the transposed (non-C) layout of the input here
-    h.t().exp_()
+    h.t().mul_(2.)
     h[1:, ::2].mul_(L.tensor([[2.], [3.]]))
     (h * L.tensor(np.arange(6.).reshape(3, 2))).sum().backward()
     return h, x.grad
