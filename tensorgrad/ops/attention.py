@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import backend
+from . import kernels
 from .._tensor import Tensor, track
 from ..autograd.node import Node
 from ._checks import _float_array, _same_device
@@ -130,5 +131,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return track(out, AttentionBackward, (query, key, value, mask_t), (qs, kd, vd, a, pdrop, sc, keep),
                  check=(key,) * query.requires_grad + (value,) * scores_need)
 
+
+# the attention kernel uses the compiled softmax too, when that backend is on
+kernels.hook(globals(), '_softmax_array', 'softmax.softmax_array')
+kernels.hook(globals(), '_softmax_backward', 'softmax.softmax_backward')
 
 EXPORTS = ('scaled_dot_product_attention',)
