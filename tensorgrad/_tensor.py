@@ -307,10 +307,12 @@ class Tensor:
             self.grad_fn.retained = weakref.ref(self)
 
     def detach(self):
-        """A tensor sharing this tensor's data, cut off from the graph."""
+        """A tensor sharing this tensor's data and version counter, cut off from the
+        graph. As in PyTorch it is not a view for autograd (``_base`` is None): an
+        in-place op on it by a tensor that requires grad records a graph on it
+        alone, even where this tensor is a leaf that requires grad."""
         t = Tensor._wrap(self._data)
         t._vc = self._vc
-        t._base = self
         return t
 
     def detach_(self):
@@ -680,9 +682,11 @@ def as_view(out, base):
     """Mark ``out`` as a view of ``base``: they share memory and a version counter."""
     out._vc = base._vc
     root = out._base = base if base._base is None else base._base
-    if out.grad_fn is not None and root.grad_fn is not None:
+    if (out.grad_fn is not None and root.grad_fn is not None) or (
+            not root._rg and GRAD_MODE.enabled and is_floating(root._data.dtype)):
         # remembered so that a recorded in-place op on the base can retire the view's
-        # graph (a leaf that requires grad cannot be modified in place: no need there)
+        # graph, or give a view of a base without grad one (PyTorch re-derives both);
+        # a leaf that requires grad cannot be modified in place: no need there
         refs = _VIEWS.get(id(root))
         if refs is None:
             refs = _VIEWS[id(root)] = [weakref.ref(root, _forget(id(root)))]
@@ -694,7 +698,7 @@ def as_view(out, base):
     return out
 
 
-_VIEWS = {}  # id(base) -> [weakref to base, weakrefs to its views that have a grad_fn...]
+_VIEWS = {}  # id(base) -> [weakref to base, weakrefs to its views that have a grad_fn or may get one...]
 
 
 def _forget(key):
@@ -727,15 +731,17 @@ def retire_views(base, op, rederive=None):
         return
     for ref in refs[1:]:
         v = ref()
-        if v is not None and v.grad_fn is not None:
+        if v is not None and (v.grad_fn is not None or (not v._rg and base._rg)):
             node = rederive(v, base) if rederive is not None else None
             if node is None:
                 node = _new(StaleViewBackward)
                 node.next, node.saved, node.versions, node.shape = (), op, None, v._data.shape
                 node.hooks = node.retained = None
                 v.grad_fn = node
+                v._rg = True
             else:
                 v.grad_fn = node
+                v._rg = True
                 as_view(v, base)
 
 

@@ -46,7 +46,16 @@ def _l2(x, axes, keepdim):
     xd = x._data if x._data.dtype.kind == 'f' else x._data.astype(np.float32)
     xp = backend.array_module(xd)
     out = xp.sqrt((xd * xd).sum(axis=axes, keepdims=keepdim))
-    return track(out, L2NormBackward, (x,), (xd, out, axes, keepdim), check=(x,))
+    return track(out, L2NormBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
+
+
+def _guard_output(t):
+    """Make an in-place change of the norm ``t`` before backward raise there, as PyTorch's
+    norm node saves its result (the composed ops behind ``t`` may not need it)."""
+    node = t.grad_fn
+    if node is not None:
+        node.versions = (node.versions or []) + [(t._vc, t._vc[0])]
+    return t
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - PyTorch's name
@@ -66,15 +75,16 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - 
         return _l2(x, axes, keepdim)
     a = ops.abs(x)
     if ord == _INF:
-        return ops.amax(a, axes, keepdim)
+        return _guard_output(ops.amax(a, axes, keepdim))
     if ord == -_INF:
-        return ops.amin(a, axes, keepdim)
+        return _guard_output(ops.amin(a, axes, keepdim))
     if ord == 0:
         # a count: its gradient is zero (kept in the graph, as PyTorch)
-        return ops.add(ops.mul(ops.sum(x, axes, keepdim), 0.0), ops.sum(ops.ne(x, 0).float(), axes, keepdim))
+        return _guard_output(ops.add(ops.mul(ops.sum(x, axes, keepdim), 0.0),
+                                     ops.sum(ops.ne(x, 0).float(), axes, keepdim)))
     if ord == 1:
-        return ops.sum(a, axes, keepdim)
-    return ops.pow(ops.sum(ops.pow(a, ord), axes, keepdim), 1.0 / ord)
+        return _guard_output(ops.sum(a, axes, keepdim))
+    return _guard_output(ops.pow(ops.sum(ops.pow(a, ord), axes, keepdim), 1.0 / ord))
 
 
 def matrix_norm(x, ord='fro', dim=(-2, -1), keepdim=False, dtype=None):  # noqa: A002

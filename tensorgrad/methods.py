@@ -40,8 +40,7 @@ def _bind():
         '__mul__': ops.mul, '__rmul__': ops.mul, '__truediv__': ops.div, '__rtruediv__': ops.rdiv,
         '__pow__': ops.pow, '__rpow__': ops.rpow, '__matmul__': ops.matmul, '__rmatmul__': ops.rmatmul,
         '__eq__': ops.eq, '__ne__': ops.ne, '__lt__': ops.lt, '__le__': ops.le, '__gt__': ops.gt,
-        '__ge__': ops.ge, '__and__': ops.logical_and, '__or__': ops.logical_or, '__xor__': ops.logical_xor,
-        '__rand__': ops.logical_and, '__ror__': ops.logical_or,
+        '__ge__': ops.ge,  # & | ^ (bitwise, as PyTorch) and their in-place forms: ops/bitwise.py
         '__floordiv__': ops.floor_divide, '__rfloordiv__': ops.rfloor_divide, '__mod__': ops.remainder,
         '__rmod__': ops.rremainder,
         '__neg__': ops.neg, '__invert__': ops.invert, '__abs__': ops.abs, '__getitem__': ops.getitem,

@@ -47,10 +47,12 @@ def test_matmul_errors(device):
         tg.bmm(a, b)
 
 
-def test_matmul_int_and_float_promote(device):
+def test_matmul_mixed_dtypes_raise_as_torch(device):
     a = tg.tensor([[1, 2], [3, 4]], device=device)
     b = tg.tensor([[0.5], [1.0]], device=device)
-    out = a @ b
-    assert out.dtype == tg.float32
-    np.testing.assert_allclose(out.numpy(), [[2.5], [5.5]])
+    with pytest.raises(RuntimeError, match='same dtype'):  # torch: "expected m1 and m2 to have the same dtype"
+        a @ b
+    with pytest.raises(RuntimeError, match='same dtype'):
+        tg.matmul(b.T, b.double())
+    np.testing.assert_allclose((a.float() @ b).numpy(), [[2.5], [5.5]])
     assert (a @ a).dtype == tg.int64

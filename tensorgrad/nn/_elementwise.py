@@ -13,6 +13,7 @@ from .._tensor import Tensor, track
 from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT
+from ..ops._gradmask import keep_where, zero_where
 
 _ndarray = np.ndarray
 
@@ -121,8 +122,8 @@ mish = pointwise('mish', lambda xp, x: x * xp.tanh(_softplus_raw(xp, x)), _mish_
 
 hardtanh = pointwise(
     'hardtanh',
-    lambda xp, x, lo, hi: xp.clip(x, lo, hi),
-    lambda xp, g, x, y, lo, hi: g * ((x > lo) & (x < hi)))
+    lambda xp, x, lo, hi: xp.clip(x, lo, hi),  # PyTorch: 0 at and beyond the bounds, g at nan
+    lambda xp, g, x, y, lo, hi: zero_where(xp, (x <= lo) | (x >= hi), g))
 
 softsign = pointwise(
     'softsign',
@@ -132,12 +133,13 @@ softsign = pointwise(
 hardsigmoid = pointwise(
     'hardsigmoid',
     lambda xp, x: xp.clip(x / 6 + 0.5, 0, 1),
-    lambda xp, g, x, y: g * ((x > -3) & (x < 3)) / 6)
+    lambda xp, g, x, y: keep_where(xp, (x > -3) & (x < 3), g / 6))
 
 hardswish = pointwise(
     'hardswish',
     lambda xp, x: x * xp.clip(x / 6 + 0.5, 0, 1),
-    lambda xp, g, x, y: xp.where(x < -3, 0, xp.where(x <= 3, g * (x / 3 + 0.5), g)))
+    # PyTorch: 0 for x <= -3, g * (x / 3 + 1/2) for -3 < x < 3, g from 3 on (and at nan)
+    lambda xp, g, x, y: zero_where(xp, x <= -3, xp.where(x < 3, g * (x / 3 + 0.5), g)))
 
 tanhshrink = pointwise(
     'tanhshrink',

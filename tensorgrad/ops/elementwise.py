@@ -13,6 +13,7 @@ from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT, promote
+from ._gradmask import keep_where, zero_where
 
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool)
@@ -188,8 +189,26 @@ def add(input, other):  # noqa: A002 - PyTorch's names
     return track(out, AddBackward, (a, b))
 
 
+def _is_bool(x):
+    if x.__class__ is bool or x.__class__ is np.bool_:
+        return True
+    return isinstance(x, Tensor) and x._data.dtype.kind == 'b'
+
+
+def check_sub_operands(op, input, other):  # noqa: A002 - PyTorch's names
+    """Raise as PyTorch does when either operand of a subtraction is a bool (tensor or number)."""
+    a_bool, b_bool = _is_bool(input), _is_bool(other)
+    if a_bool and b_bool:
+        raise RuntimeError(f"{op}: Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           f"Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError(f"{op}: Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                           f"are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(input, other):  # noqa: A002 - PyTorch's names
-    """Elementwise ``input - other`` with broadcasting."""
+    """Elementwise ``input - other`` with broadcasting (bool operands raise, as in PyTorch)."""
+    check_sub_operands('sub', input, other)
     a, b, ad, bd = operands('sub', input, other)
     try:
         out = ad - bd
@@ -200,6 +219,7 @@ def sub(input, other):  # noqa: A002 - PyTorch's names
 
 def rsub(a, b):
     """Elementwise ``b - a`` (the reflected subtraction)."""
+    check_sub_operands('rsub', b, a)
     return sub(_constant(b, a) if not isinstance(b, Tensor) else b, a)
 
 
@@ -265,21 +285,24 @@ def rpow(a, b):
 class MaximumBackward(Node):
     __slots__ = ()
 
+    # PyTorch's rule: ``where(a == b, g / 2, g)``, zeroed where the operand is the smaller one
+    # (a where(), so a nan/inf g gives 0 there; a nan operand passes g to both)
     def backward(self, g):
         a, b = self.saved
-        # ties split the gradient evenly, as PyTorch does
         xp = backend.array_module(g)
-        wa = (a > b) + 0.5 * (a == b)
-        wa = wa.astype(g.dtype) if hasattr(wa, 'astype') else xp.asarray(wa, dtype=g.dtype)
-        return (g * wa if self.next[0] is not None else None,
-                g * (1 - wa) if self.next[1] is not None else None)
+        gh = xp.where(a == b, g * 0.5, g)
+        return (zero_where(xp, a < b, gh) if self.next[0] is not None else None,
+                zero_where(xp, a > b, gh) if self.next[1] is not None else None)
 
     def backward_graph(self, g):
         a, b = self.saved  # the split of the gradient is piecewise constant in a and b
-        wa = (a > b) + 0.5 * (a == b)
-        wa = Tensor._wrap(wa.astype(g._data.dtype) if hasattr(wa, 'astype') else np.asarray(wa, g._data.dtype))
-        return (g * wa if self.next[0] is not None else None,
-                g * (1 - wa) if self.next[1] is not None else None)
+        xp = backend.array_module(g._data)
+
+        def mask(m):
+            return Tensor._wrap(xp.asarray(m))
+        gh = TENSOR_XP.where(mask(a == b), g * 0.5, g)
+        return (zero_where(TENSOR_XP, mask(a < b), gh) if self.next[0] is not None else None,
+                zero_where(TENSOR_XP, mask(a > b), gh) if self.next[1] is not None else None)
 
 
 def maximum(a, b):
@@ -355,9 +378,16 @@ tanh = unary_op('tanh', lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y
                 doc="Elementwise hyperbolic tangent.")
 abs = unary_op('abs', lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * xp.sign(x),  # noqa: A001
                float_only=False, doc="Elementwise absolute value (gradient 0 at 0, as PyTorch).")
-sign = unary_op('sign', lambda xp, x: x.copy() if x.dtype == np.bool_ else xp.sign(x),  # bool stays bool
-                lambda xp, g, x, y: g * 0, saves='', float_only=False,
-                doc="Elementwise sign (-1, 0 or 1); its gradient is zero.")
+def _sign(xp, x):
+    if x.dtype == np.bool_:  # bool stays bool
+        return x.copy()
+    if x.dtype.kind in 'fV':  # PyTorch's (x > 0) - (x < 0): nan gives 0 (xp.sign gives nan)
+        return xp.subtract(x > 0, x < 0, dtype=x.dtype)
+    return xp.sign(x)
+
+
+sign = unary_op('sign', _sign, lambda xp, g, x, y: xp.zeros_like(g), saves='', float_only=False,
+                doc="Elementwise sign (-1, 0 or 1; 0 for nan, as PyTorch); its gradient is zero.")
 
 
 def _sigmoid(xp, x):
@@ -368,29 +398,45 @@ def _sigmoid(xp, x):
 
 sigmoid = unary_op('sigmoid', _sigmoid, lambda xp, g, x, y: g * y * (1 - y), saves='y',
                    doc="Elementwise logistic sigmoid ``1 / (1 + exp(-x))``.")
-relu = unary_op('relu', lambda xp, x: xp.maximum(x, 0), lambda xp, g, x, y: g * (y > 0), saves='y',
+# PyTorch's backward: where(y <= 0, 0, g), so a nan g gives 0 there; y is >= 0 or nan, so y != 0 is not (y <= 0)
+relu = unary_op('relu', lambda xp, x: xp.maximum(x, 0),
+                lambda xp, g, x, y: keep_where(xp, y != 0, g), saves='y',
                 float_only=False, doc="Elementwise ReLU ``max(x, 0)``.")
 
 
 class ClampBackward(Node):
     __slots__ = ()
 
-    def backward(self, g):
-        x, lo, hi = self.saved
-        mask = True
-        if lo is not None:
-            mask = x >= lo
-        if hi is not None:
-            mask = mask & (x <= hi)
-        return (g * mask,)
+    def backward(self, g):  # where(), as PyTorch: a nan/inf g outside [lo, hi] gives 0 there
+        return (keep_where(backend.array_module(g), self._mask(), g),)
 
     def backward_graph(self, g):  # the mask is piecewise constant in x
-        return (g * Tensor._wrap(backend.array_module(g._data).asarray(self.backward(
-            backend.array_module(g._data).ones((), dtype=g._data.dtype))[0])),)
+        return (keep_where(TENSOR_XP, Tensor._wrap(backend.array_module(g._data).asarray(self._mask())), g),)
+
+    def _mask(self):
+        x, lo, hi = self.saved
+        if lo is None:
+            return x <= hi
+        return x >= lo if hi is None else (x >= lo) & (x <= hi)
+
+
+def clamp_result_dtype(op, x, min, max):  # noqa: A002 - PyTorch's names
+    """dtype of ``clamp(x, min, max)``: PyTorch's result type of the tensor and its
+    bounds (an integer tensor with a float bound gives float32)."""
+    dt, nd = x._data.dtype, x._data.ndim
+    for bound in (min, max):
+        if isinstance(bound, Tensor):
+            dt = promote(dt, bound._data.dtype, nd, bound._data.ndim)
+        elif isinstance(bound, (*_SCALARS, np.generic)):
+            dt = _scalar_dtype(bound.item() if isinstance(bound, np.generic) else bound, dt)
+        elif bound is not None:
+            raise TypeError(f"{op}: min and max must be numbers or tensors, got {type(bound).__name__}")
+    return np.dtype(dt)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
-    """Clamp every element into ``[min, max]`` (either bound may be None)."""
+    """Clamp every element into ``[min, max]`` (either bound may be None); the result
+    takes the promoted dtype of the tensor and the bounds, as in PyTorch."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if (isinstance(min, Tensor) and min.requires_grad) or (isinstance(max, Tensor) and max.requires_grad):
@@ -402,6 +448,9 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
         if max is not None:
             out = where(gt(out, max), max, out)
         return out
+    dt = clamp_result_dtype('clamp', x, min, max)
+    if dt != x._data.dtype:
+        x = promote_to(x, dt)
     xd = x._data
     lo = min._data if isinstance(min, Tensor) else min
     hi = max._data if isinstance(max, Tensor) else max
@@ -475,7 +524,7 @@ def _compare(name, fn):
             return name == 'ne'
         a, b, ad, bd = operands(name, a, b)
         try:
-            return Tensor._wrap(fn(ad, bd))
+            return Tensor._wrap(_to_array(fn(ad, bd)))  # 0-d operands: NumPy gives a scalar
         except ValueError:
             _broadcast_error(name, ad, bd)
     op.__name__ = op.__qualname__ = name
@@ -491,25 +540,42 @@ gt = _compare('gt', lambda a, b: a > b)
 ge = _compare('ge', lambda a, b: a >= b)
 
 
-def _logical(name, fn):
-    def op(a, b):
-        a, b, ad, bd = operands(name, a, b)
-        return Tensor._wrap(fn(ad, bd))
+def _logical(name, ufunc_name):
+    def op(input, other):  # noqa: A002 - PyTorch's names
+        if not isinstance(input, Tensor):  # the ops are symmetric: the tensor decides the device
+            if not isinstance(other, Tensor):
+                raise TypeError(f"{name}: expected a Tensor operand, got {type(input).__name__} and "
+                                f"{type(other).__name__}")
+            input, other = other, input
+        ad = input._data
+        if isinstance(other, Tensor):
+            bd = other._data
+            if ad.__class__ is not bd.__class__:
+                _device_error(name, ad, bd)
+        elif isinstance(other, (*_SCALARS, np.generic)):
+            bd = bool(other)
+        else:
+            bd = _constant(other, input)._data
+        try:  # every operand counts as its truth value (nonzero), whatever its dtype
+            return Tensor._wrap(_to_array(getattr(backend.array_module(ad), ufunc_name)(ad, bd)))
+        except ValueError:
+            _broadcast_error(name, ad, bd)
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` of bool (or integer bitwise) tensors."
+    op.__doc__ = (f"Elementwise ``{name}`` of the operands' truth values (nonzero is True), any dtype; "
+                  f"a bool tensor (not differentiable).")
     return op
 
 
-logical_and = _logical('logical_and', lambda a, b: a & b)
-logical_or = _logical('logical_or', lambda a, b: a | b)
-logical_xor = _logical('logical_xor', lambda a, b: a ^ b)
+logical_and = _logical('logical_and', 'logical_and')
+logical_or = _logical('logical_or', 'logical_or')
+logical_xor = _logical('logical_xor', 'logical_xor')
 
 
 def invert(x):
     """Logical not of a bool tensor (bitwise not of an integer one)."""
     if x._data.dtype.kind == 'f':
         raise TypeError(f"invert: ~ is only defined for bool and integer tensors, got {x._data.dtype}")
-    return Tensor._wrap(~x._data)
+    return Tensor._wrap(_to_array(~x._data))
 
 
 def logical_not(x):
@@ -531,7 +597,9 @@ class CastBackward(Node):
 
 def cast(x, np_dtype):
     """``x`` converted to ``np_dtype``; differentiable between floating dtypes."""
-    out = x._data.astype(np_dtype)
+    xd = x._data
+    # the layout is kept (as torch) unless the tensor overlaps itself (expanded): then contiguous, as torch
+    out = xd.astype(np_dtype, order='C' if 0 in xd.strides and not xd.flags.c_contiguous else 'K')
     if np_dtype.kind not in 'fV':
         return Tensor._wrap(out)
     return track(out, CastBackward, (x,), x._data.dtype)
@@ -563,5 +631,7 @@ class CloneBackward(Node):
 
 
 def clone(x):
-    """A differentiable copy of ``x`` with its own memory."""
-    return track(x._data.copy(), CloneBackward, (x,))
+    """A differentiable copy of ``x`` with its own memory, laid out as ``x`` (torch's
+    preserve_format: an expanded tensor's copy is contiguous)."""
+    xd = x._data
+    return track(xd.copy(order='C' if 0 in xd.strides and not xd.flags.c_contiguous else 'K'), CloneBackward, (x,))

@@ -164,6 +164,8 @@ def getitem(x, slice_):
         t = track(out, GetItemBackward, (x,), (xd.shape, index, basic))
         as_view(t, x)
         return t
+    if not out.flags.c_contiguous:  # NumPy puts the indexed dims first, then transposes; torch's is contiguous
+        out = backend.array_module(out).ascontiguousarray(out)  # (so a later view() works as in torch)
     # index tensors changed in place before backward would route the gradient wrongly
     items = slice_ if isinstance(slice_, tuple) else (slice_,)
     return track(out, GetItemBackward, (x,), (xd.shape, index, basic),
@@ -343,7 +345,7 @@ def gather(x, dim, index):
         raise IndexError(f"gather: dim {dim} is out of range for a tensor with {xd.ndim} dimensions")
     if idx.ndim != xd.ndim or xd.ndim == 0:  # torch: a 0-d tensor or index counts as 1-d of size 1
         x1 = x.reshape(1) if xd.ndim == 0 else x
-        i1 = Tensor._wrap(idx.reshape(1))
+        i1 = Tensor._wrap(idx.reshape(1) if idx.ndim == 0 else idx)
         if isinstance(index, Tensor):
             i1._vc = index._vc
         return gather(x1, dim, i1).reshape(idx.shape)

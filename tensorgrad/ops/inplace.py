@@ -14,6 +14,7 @@ from .. import backend
 from .._tensor import Tensor, as_view, retire_views
 from ..autograd.grad_mode import GRAD_MODE, no_grad
 from . import views
+from .elementwise import check_sub_operands, clamp_result_dtype
 from .indexing import normalize_index, put
 
 
@@ -85,8 +86,35 @@ def _write(self, name, value):
     if value.dtype != self._data.dtype and not np.can_cast(value.dtype, self._data.dtype, 'same_kind'):
         raise TypeError(f"{name}: result of dtype {value.dtype} cannot be stored in a tensor of dtype "
                         f"{self._data.dtype}")
+    if not getattr(self._data.flags, 'writeable', True):
+        raise _overlap_error(name, self._data)
     xp.copyto(self._data, value, casting='unsafe')
     self._vc[0] += 1
+
+
+def _overlap_error(name, arr):
+    """The error for writing into an expanded tensor (NumPy marks broadcasts read-only)."""
+    return RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor (shape "
+                        f"{arr.shape}, strides {arr.strides}) refers to a single memory location; clone() it "
+                        f"before modifying it in place")
+
+
+def can_cast_inplace(src, dst):
+    """PyTorch's rule for writing a result of dtype ``src`` into a tensor of dtype
+    ``dst``: no complex -> real, no floating -> integer/bool, no integer -> bool."""
+    if src == dst:
+        return True
+    if src.kind == 'c' and dst.kind != 'c':
+        return False
+    if src.kind in 'fcV' and dst.kind in 'biu':
+        return False
+    return not (dst.kind == 'b' and src.kind != 'b')
+
+
+def check_inplace_cast(name, src, dst):
+    """Raise (as PyTorch) when an in-place op's result dtype cannot be stored in the tensor."""
+    if not can_cast_inplace(np.dtype(src), np.dtype(dst)):
+        raise RuntimeError(f"{name}: result type {src} can't be cast to the desired output type {dst}")
 
 
 def _fast_arith(name, ufunc, op):
@@ -97,6 +125,8 @@ def _fast_arith(name, ufunc, op):
             try:
                 ufunc(self._data, od, out=self._data, casting='same_kind')
             except ValueError:
+                if not getattr(self._data.flags, 'writeable', True):
+                    raise _overlap_error(name, self._data) from None
                 raise ValueError(f"{name}: operand of shape {getattr(od, 'shape', ())} cannot be applied in "
                                  f"place to a tensor of shape {self._data.shape}") from None
             except TypeError as e:
@@ -132,7 +162,8 @@ def make_inplace_methods(ops):
         return apply_inplace(self, 'masked_fill_', ops.masked_fill, mask, value)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        """Clamp in place."""
+        """Clamp in place (bounds whose type promotes the tensor's dtype raise, as in PyTorch)."""
+        check_inplace_cast('clamp_', clamp_result_dtype('clamp_', self, min, max), self._data.dtype)
         return apply_inplace(self, 'clamp_', lambda s: ops.clamp(s, min, max))
 
     def copy_(self, src):
@@ -166,6 +197,13 @@ def make_inplace_methods(ops):
         """Raise to ``exponent`` in place; returns the tensor."""
         return apply_inplace(self, 'pow_', ops.pow, exponent)
 
+    fast_sub = _fast_arith('sub_', np.subtract, ops.sub)
+
+    def sub_(self, other):
+        """In-place ``sub``; returns the tensor (bool operands raise, as in PyTorch)."""
+        check_sub_operands('sub_', self, other)
+        return fast_sub(self, other)
+
     def unary_inplace(name):
         fn = getattr(ops, name)
 
@@ -177,7 +215,7 @@ def make_inplace_methods(ops):
 
     methods = {
         'add_': _fast_arith('add_', np.add, ops.add),
-        'sub_': _fast_arith('sub_', np.subtract, ops.sub),
+        'sub_': sub_,
         'mul_': _fast_arith('mul_', np.multiply, ops.mul),
         'div_': _fast_arith('div_', np.true_divide, ops.div),
         'pow_': pow_,

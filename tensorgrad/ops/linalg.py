@@ -62,7 +62,8 @@ class MatmulBackward(Node):
 
 def matmul(input, other):  # noqa: A002 - PyTorch's names
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors,
-    leading dimensions are batch dimensions and broadcast."""
+    leading dimensions are batch dimensions and broadcast; two tensors must have
+    one dtype (as PyTorch: no promotion)."""
     a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b, ad, bd = operands('matmul', a, b)
@@ -74,7 +75,11 @@ def matmul(input, other):  # noqa: A002 - PyTorch's names
             raise RuntimeError(f"matmul: expected both tensors on the same device, got "
                                f"{a.device.value} and {b.device.value}")
         if ad.dtype != bd.dtype:
-            a, b, ad, bd = operands('matmul', a, b)
+            raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got {ad.dtype} and "
+                               f"{bd.dtype} (shapes {tuple(ad.shape)} and {tuple(bd.shape)})")
+    if ad.dtype.kind == 'b':
+        raise NotImplementedError(f"matmul: not implemented for bool tensors (shapes {tuple(ad.shape)} and "
+                                  f"{tuple(bd.shape)})")
     if ad.ndim == 0 or bd.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {ad.shape} and {bd.shape}")
     try:

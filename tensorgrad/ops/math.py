@@ -261,6 +261,8 @@ class CumprodBackward(Node):
 
     def backward(self, g):
         xd, out, axis, shape = self.saved
+        if xd.shape[axis] == 1:  # the identity, as PyTorch (out / x would turn an inf x into nan)
+            return (g.reshape(shape),)
         xp = backend.array_module(g)
         g = g.reshape(out.shape)
         zero = xd == 0
@@ -278,6 +280,8 @@ class CumprodBackward(Node):
 
     def backward_graph(self, g):
         xd, out, axis, shape = self.saved
+        if xd.shape[axis] == 1:
+            return (g.reshape(shape),)
         g = g.reshape(out.shape)
         x = self.input(0, xd.reshape(shape)).reshape(xd.shape)
         if not (xd == 0).any():  # d out_j / d x_i = out_j / x_i, an identity wherever x_i != 0
@@ -329,6 +333,8 @@ def _tri(op, x, diagonal, lower):
     if not lower:
         mask = ~xp.tri(n, m, k=diagonal - 1, dtype=bool)
     out = xp.where(mask, xd, xd.dtype.type(0))
+    if not out.flags.c_contiguous:  # torch's result is contiguous whatever the input's layout (view() relies on it)
+        out = xp.ascontiguousarray(out)
     return track(out, MaskBackward, (x,), mask)
 
 

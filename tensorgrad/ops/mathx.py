@@ -3,9 +3,9 @@
 ``erfinv``, ``float_power``, ``hypot``, ``xlogy``, ``logit``,
 ``cummax``/``cummin`` (with their in-place ``_`` forms where PyTorch has one).
 
-The fused-looking ops (``lerp``, ``addcmul`` ...) are composed of the
-differentiable primitives; the special functions have their own kernels and
-gradients here."""
+The fused-looking ops (``addcmul`` ...) are composed of the differentiable
+primitives (``lerp`` is one node, ``_lerp``); the special functions have their
+own kernels and gradients here."""
 import math
 
 import numpy as np
@@ -14,8 +14,9 @@ from .. import backend, return_types
 from .._tensor import Tensor, track
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT
+from ._lerp import lerp_op
 from .activations import _erf_array
-from .elementwise import _broadcast_error, _need, add, cast, mul, operands, pow, sub, div
+from .elementwise import _broadcast_error, _need, add, cast, mul, operands, pow, div
 from .indexing import gather, where
 from .inplace import apply_inplace
 from .linalg import bmm, mm
@@ -45,10 +46,26 @@ def outer(input, vec2):  # noqa: A002 - PyTorch's names
 ger = outer
 
 
+def _check_lerp(input, end, weight):  # noqa: A002
+    """PyTorch's operand rules for lerp: a floating ``input``, an ``end`` tensor of the
+    same dtype, and a ``weight`` number or tensor of that dtype (a 0-d one may differ)."""
+    xd, ed = _tensor('lerp', input), _tensor('lerp', end, 'end')
+    if xd.dtype.kind not in 'fcV':
+        raise NotImplementedError(f"lerp: not implemented for {xd.dtype} tensors (use a floating dtype)")
+    if ed.dtype != xd.dtype:
+        raise RuntimeError(f"lerp: expected dtype {xd.dtype} for `end` but got dtype {ed.dtype}")
+    if isinstance(weight, Tensor):
+        wd = weight._data
+        if wd.dtype != xd.dtype and wd.ndim:
+            raise RuntimeError(f"lerp: expected dtype {xd.dtype} for `weight` but got dtype {wd.dtype}")
+    elif not isinstance(weight, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
+
+
 def lerp(input, end, weight):  # noqa: A002
     """Linear interpolation ``input + weight * (end - input)`` (``weight`` a number or tensor)."""
-    _tensor('lerp', input)
-    return add(input, mul(weight, sub(end, input)) if isinstance(weight, Tensor) else mul(sub(end, input), weight))
+    _check_lerp(input, end, weight)
+    return lerp_op(input, end, weight)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
@@ -246,8 +263,11 @@ def hypot(input, other):  # noqa: A002
         out = xp.hypot(ad, bd)
     except ValueError:
         _broadcast_error('hypot', ad, bd)
-    return track(out, HypotBackward, (a, b), (ad, bd, out), check=(a,) if b is None else (a, b),
-                 check_out=True)
+    # each operand's gradient uses only that operand (and the output): one that needs no
+    # grad is neither saved nor version-checked, as in PyTorch
+    need_a, need_b = a.requires_grad, b is not None and b.requires_grad
+    return track(out, HypotBackward, (a, b), (ad if need_a else None, bd if need_b else None, out),
+                 check=(a,) * need_a + (b,) * need_b, check_out=True)
 
 
 class XlogyBackward(Node):

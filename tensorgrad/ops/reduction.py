@@ -397,7 +397,7 @@ def logsumexp(x, dim=None, keepdim=False):
         shape = tuple(1 if i in axes else n for i, n in enumerate(xd.shape)) if keepdim else \
             tuple(n for i, n in enumerate(xd.shape) if i not in axes)
         out = xp.full(shape, -np.inf, dtype=xd.dtype)
-        return track(out, LogSumExpBackward, (x,), (xd, out, axes, keepdim))
+        return track(out, LogSumExpBackward, (x,), (xd, out, axes, keepdim), check=(x,), check_out=True)
     m = xd.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m

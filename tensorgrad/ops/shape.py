@@ -62,7 +62,70 @@ def reshape(x, *shape):
     return _track_view(out, ReshapeBackward, x, xd.shape)
 
 
-view = reshape
+def _view_strides(oldshape, oldstride, newshape):
+    """Strides (in the units of ``oldstride``) that let a tensor of ``oldshape``/``oldstride``
+    be seen with ``newshape`` without a copy, or None (PyTorch's ``computeStride``)."""
+    numel = 1
+    for n in oldshape:
+        numel *= n
+    if numel == 0 or not oldshape:  # no elements, or one: any strides work
+        return ()
+    newstride = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstride[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        # a chunk ends where the next dimension outwards does not continue it contiguously
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1
+                             and oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = oldstride[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return None if view_d != -1 else tuple(newstride)
+
+
+def _strides_from_views(xd):
+    """True when ``xd`` is a view of a C-contiguous array: its strides then come from view
+    ops alone and equal torch's. An op's own output (it owns its memory, or views a
+    non-contiguous buffer) may be laid out differently from torch's result."""
+    root = xd
+    while getattr(root, 'base', None) is not None and hasattr(root.base, 'flags'):
+        root = root.base
+    return root is not xd and root.flags.c_contiguous
+
+
+def view(x, *shape):
+    """The tensor seen with a new shape (one dimension may be -1), sharing its memory;
+    raises, as PyTorch, when its strides cannot express that shape (use ``reshape``).
+    An op result whose layout NumPy chose (not a view) is reshaped as if contiguous."""
+    shape = _shape_args('view', shape)
+    xd = x._data
+    new = shape
+    if -1 in shape:  # infer it (only one, and only when the other sizes divide the size)
+        known = 1
+        for n in shape:
+            known *= n if n != -1 else 1
+        if shape.count(-1) == 1 and known > 0 and xd.size % known == 0:
+            new = tuple(xd.size // known if n == -1 else n for n in shape)
+    size = 1
+    for n in new:
+        size *= n
+    if size != xd.size or min(new, default=0) < 0:
+        raise RuntimeError(f"view: shape {list(shape)} is invalid for input of size {xd.size}")
+    if not (xd.flags.c_contiguous or _view_strides(xd.shape, xd.strides, new) is not None
+            or not _strides_from_views(xd)):
+        raise RuntimeError(f"view: view size {list(new)} is not compatible with the input tensor's size "
+                           f"{list(xd.shape)} and stride {[s // max(xd.itemsize, 1) for s in xd.strides]} (at "
+                           f"least one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                           f"instead.")
+    return reshape(x, new)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -159,7 +222,11 @@ def squeeze(x, dim=None):
         new = tuple(n for n in shape if n != 1)
     else:
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-        drop = {_dim('squeeze', d, len(shape)) for d in dims} if shape else set()
+        if not shape and any(isinstance(d, (int, np.integer)) and not -1 <= d <= 0 for d in dims):
+            raise IndexError(f"squeeze: dim {dims} is out of range for a 0-d tensor (expected 0 or -1)")
+        drop = [_dim('squeeze', d, max(len(shape), 1)) for d in dims]  # a 0-d tensor takes 0 and -1
+        if len(set(drop)) != len(drop):
+            raise RuntimeError(f"squeeze: a dim appears multiple times in the list of dims {dims}")
         new = tuple(n for i, n in enumerate(shape) if not (i in drop and n == 1))
     return reshape(x, new)
 

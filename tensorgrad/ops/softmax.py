@@ -181,11 +181,13 @@ def softmax(x, dim=-1, dtype=None):
         x = x.to(dtype=dtype)
     xd = _float_array('softmax', x)
     axis = _axis('softmax', dim, xd.ndim)
+    # PyTorch's softmax and log_softmax save their output: an in-place change of it raises
+    # at backward, also where the gradient here needs no output (0-d, empty, log_softmax)
     if xd.ndim == 0:
-        return track(np.ones_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0))
+        return track(np.ones_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0), check_out=True)
     if xd.size == 0:  # nothing to normalise (rows of length 0 included), as torch
         y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
-        return track(y, SoftmaxBackward, (x,), (y, axis))
+        return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
     y = _softmax_array(xd, axis)
     return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
 
@@ -198,12 +200,12 @@ def log_softmax(x, dim=-1, dtype=None):
     xd = _float_array('log_softmax', x)
     axis = _axis('log_softmax', dim, xd.ndim)
     if xd.ndim == 0:
-        return track(np.zeros_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0))
+        return track(np.zeros_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0), check_out=True)
     if xd.size == 0:
         y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
-        return track(y, SoftmaxBackward, (x,), (y, axis))
+        return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
     y, e, inv_s = _log_softmax_arrays(xd, axis)
-    return track(y, LogSoftmaxBackward, (x,), (e, inv_s, xd.shape))
+    return track(y, LogSoftmaxBackward, (x,), (e, inv_s, xd.shape), check_out=True)
 
 
 # the compiled (numba) versions of the array-level kernels, when that backend is on

@@ -10,6 +10,7 @@ from .._tensor import Tensor, ensure_tensor, tensor, track
 from ..autograd.node import Node
 from ..dtypes import promote
 from .elementwise import add as _add
+from .elementwise import check_sub_operands
 from .elementwise import mul as _mul
 from .elementwise import promote_to
 from .elementwise import sub as _sub
@@ -214,7 +215,8 @@ def add_(self, other, *, alpha=1):
 
 
 def sub_(self, other, *, alpha=1):
-    """In-place ``self -= alpha * other``; returns the tensor."""
+    """In-place ``self -= alpha * other``; returns the tensor (bool operands raise, as in PyTorch)."""
+    check_sub_operands('sub_', self, other)
     if alpha.__class__ is int and alpha == 1:
         return _sub_inplace(self, other)
     return _sub_inplace(self, _scaled('sub_', self, other, alpha))
