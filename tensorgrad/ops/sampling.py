@@ -46,6 +46,9 @@ class RandomBackward(Node):
     def backward(self, g):
         return (backend.array_module(g).zeros_like(g),)
 
+    def backward_graph(self, g):  # a constant zero: nothing further to differentiate
+        return (g * 0,)
+
 
 def _fill(self, name, arr):
     """Write the cpu sample ``arr`` (self's shape) into ``self`` in place."""

@@ -27,6 +27,8 @@ class ContiguousBackward(Node):
     def backward(self, g):
         return (g,)
 
+    backward_graph = backward
+
 
 def contiguous(x):
     """``x`` itself when its memory is C-contiguous, else a C-contiguous copy

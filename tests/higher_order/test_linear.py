@@ -49,3 +49,18 @@ def test_gradient_penalty_through_nn_linear_matches_torch():
         a = np.zeros_like(b) if a is None else a
         b = np.zeros_like(a) if b is None else b
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_contiguous_and_random_fills_differentiate_twice():
+    out = []
+    for L in (tg, torch):
+        x = L.tensor(np.arange(6.).reshape(2, 3), requires_grad=True)
+        g, = L.autograd.grad((x * x).t().contiguous().sin().sum(), x, create_graph=True)
+        h, = L.autograd.grad(g.sum(), x)
+        filled = x * 1
+        filled.uniform_()  # its gradient w.r.t. what it replaced is zero, at every order
+        g2, = L.autograd.grad((filled * x).sum(), x, create_graph=True)
+        h2, = L.autograd.grad(g2.sum(), x, allow_unused=True)
+        out.append((h.numpy(), np.zeros((2, 3)) if h2 is None else h2.numpy()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    np.testing.assert_array_equal(out[0][1], out[1][1])
