@@ -741,3 +741,43 @@ def test_view_of_op_results_that_are_contiguous_in_torch(make):
     a = np.random.default_rng(3).normal(size=(3, 4, 2)).astype('float32')
     y, yt = make(tg, tg.tensor(a, requires_grad=False)), make(torch, torch.tensor(a))
     np.testing.assert_allclose(y.view(-1).numpy(), yt.view(-1).numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- found by the final 10-minute run
+def test_matmul_and_linear_backward_with_size_zero_dims():
+    for L in (tg, torch):
+        a = L.tensor(np.ones((1, 1, 1), np.float32), requires_grad=True)
+        b = L.tensor(np.ones((1, 0), np.float32), requires_grad=True)
+        (a @ b).sum().backward()
+        x = L.tensor(np.ones((3, 0), np.float32), requires_grad=True)
+        w = L.tensor(np.ones((0, 0), np.float32), requires_grad=True)
+        L.nn.functional.linear(x, w).sum().backward()
+        assert tuple(a.grad.shape) == (1, 1, 1) and tuple(b.grad.shape) == (1, 0)
+        assert tuple(x.grad.shape) == (3, 0) and tuple(w.grad.shape) == (0, 0)
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_softmax_over_a_dim_of_one_is_exact(dtype):
+    a = (np.random.default_rng(0).standard_normal((200, 1)) * 10).astype(dtype)
+    assert (tg.nn.functional.log_softmax(tg.tensor(a), 1)._data == 0).all()
+    assert (tg.nn.functional.softmax(tg.tensor(a), 1)._data == 1).all()
+    assert not tg.nn.functional.log_softmax(tg.tensor(a), 1).any().item()
+
+
+def test_fill_and_zero_write_an_expanded_view_as_torch():
+    for L in (tg, torch):
+        w = L.tensor(np.arange(6.).reshape(2, 3), requires_grad=False)
+        w[:, :1].expand(2, 4).fill_(7.)
+        v = L.tensor(np.array([1., 2.]), requires_grad=False)
+        v.expand(2, 2).zero_()
+        assert w.tolist() == [[7., 1., 2.], [7., 4., 5.]] and v.tolist() == [0., 0.]
+
+
+def test_views_of_empty_tensors_follow_an_inplace_op_on_their_base():
+    for L in (tg, torch):
+        base = L.tensor(np.zeros((2, 0), np.float32), requires_grad=False)
+        t, sq = base.t(), base.squeeze()
+        y = L.tensor(np.array([0.5], np.float32), requires_grad=True)
+        base.add_(y)
+        (t.sum() + sq.sum() + base.sum() + y.sum()).backward()
+        assert y.grad.tolist() == [1.0] and t.requires_grad

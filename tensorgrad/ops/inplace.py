@@ -75,6 +75,19 @@ def _apply_on_view(view, name, compute, args):
     return view
 
 
+def _writable(t):
+    """``t``'s array, or for a read-only expanded view (NumPy's broadcast_to) a writable
+    alias of the base memory it covers: torch lets fill_/zero_ write such views."""
+    arr = t._data
+    if arr.flags.writeable or t._base is None:
+        return arr
+    collapsed = arr[tuple(slice(0, 1) if s == 0 else slice(None) for s in arr.strides)]
+    geom = views.view_geometry(collapsed, t._base._data)
+    if geom is None:
+        return arr  # NumPy's read-only error follows
+    return views.region(t._base._data, geom)  # filling it fills every element of the view
+
+
 def _write(self, name, value):
     xp = backend.array_module(self._data)
     if value.shape != self._data.shape:
@@ -153,7 +166,7 @@ def make_inplace_methods(ops):
         """Fill with ``value`` in place (a number or a one-element tensor)."""
         if GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
             return apply_inplace(self, 'fill_', overwrite, value)
-        self._data.fill(value.item() if isinstance(value, Tensor) else value)
+        _writable(self).fill(value.item() if isinstance(value, Tensor) else value)
         self._vc[0] += 1
         return self
 

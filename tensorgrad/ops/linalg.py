@@ -1,4 +1,6 @@
 """Matrix products: ``matmul`` (1-D, 2-D, batched, broadcast batch dims)."""
+import numpy as np
+
 from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.node import Node
@@ -42,7 +44,8 @@ class MatmulBackward(Node):
             else:
                 # b is a matrix shared across a's batch: one GEMM over the folded batch
                 k, n = a.shape[-1], g.shape[-1]
-                gb = xp.matmul(a.reshape(-1, k).T, g.reshape(-1, n))
+                rows = a.size // k if k else int(np.prod(a.shape[:-1]))  # not -1: k or n may be 0
+                gb = xp.matmul(a.reshape(rows, k).T, g.reshape(rows, n))
         return _like(ga, a), _like(gb, b)
 
     def backward_graph(self, g):  # the same products on tensors (the engine sums broadcast batch dims)

@@ -6,6 +6,14 @@ from ..autograd.node import Node
 from ._checks import _float_array, _same_device
 
 
+def _rows(shape):
+    """Rows of an array folded to 2-D over its last dim (``reshape(-1, n)`` fails when n is 0)."""
+    r = 1
+    for d in shape[:-1]:
+        r *= d
+    return r
+
+
 class LinearBackward(Node):
     __slots__ = ()
 
@@ -15,9 +23,10 @@ class LinearBackward(Node):
         if self.next[0] is not None:
             gx = g @ w
         if self.next[1] is not None or self.next[2] is not None:
-            g2 = g.reshape(-1, g.shape[-1])
+            rows = _rows(g.shape)
+            g2 = g.reshape(rows, g.shape[-1])
             if self.next[1] is not None:
-                gw = g2.T @ x.reshape(-1, x.shape[-1])
+                gw = g2.T @ x.reshape(rows, x.shape[-1])
             if self.next[2] is not None:
                 gb = g2.sum(axis=0)
         return gx, gw, gb
@@ -29,9 +38,10 @@ class LinearBackward(Node):
         if self.next[0] is not None:
             gx = g @ w
         if self.next[1] is not None or self.next[2] is not None:
-            g2 = g.reshape(-1, g.shape[-1])
+            rows = _rows(g.shape)
+            g2 = g.reshape(rows, g.shape[-1])
             if self.next[1] is not None:
-                gw = g2.T @ x.reshape(-1, x.shape[-1])
+                gw = g2.T @ x.reshape(rows, x.shape[-1])
             if self.next[2] is not None:
                 gb = g2.sum(0)
         return gx, gw, gb

@@ -188,6 +188,9 @@ def softmax(x, dim=-1, dtype=None):
     if xd.size == 0:  # nothing to normalise (rows of length 0 included), as torch
         y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
         return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
+    if xd.shape[axis] == 1:  # exactly 1, as torch (exp(x) / exp(x) can be off by an ulp)
+        y = backend.array_module(xd).ones(xd.shape, dtype=xd.dtype)
+        return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
     y = _softmax_array(xd, axis)
     return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
 
@@ -204,6 +207,10 @@ def log_softmax(x, dim=-1, dtype=None):
     if xd.size == 0:
         y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
         return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
+    if xd.shape[axis] == 1:  # exactly 0, as torch; its gradient is zero (softmax of a single entry)
+        xp = backend.array_module(xd)
+        return track(xp.zeros(xd.shape, dtype=xd.dtype), SoftmaxBackward, (x,),
+                     (xp.ones(xd.shape, dtype=xd.dtype), axis), check_out=True)
     y, e, inv_s = _log_softmax_arrays(xd, axis)
     return track(y, LogSoftmaxBackward, (x,), (e, inv_s, xd.shape), check_out=True)
 

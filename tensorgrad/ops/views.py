@@ -38,6 +38,8 @@ def view_geometry(view, base):
     if view.dtype != base.dtype:
         return None
     perm = _dense_order(base)
+    if view.size == 0:  # holds nothing (NumPy may give it any strides): trivially mapped
+        return 0, view.shape, (0,) * view.ndim, perm or None
     if perm is False:
         return None
     size = base.itemsize
