@@ -22,4 +22,13 @@ KNOWN = {
     # found by the second 10-minute run
     _k('value', 'asin'): "not a bug: float32 rounding differs by one ulp at the edge of asin's domain (1.0), "
                          "so one library gets nan",
+    # found by the final 10-minute run (the others it found are fixed, see test_fuzz_regressions.py)
+    _k('backward_error', 'add_', 'mul', 'neg'): "lenient, not wrong: a binary op with operands of two dtypes saves "
+                                                "the promoted copy, so changing the lower-precision operand in "
+                                                "place afterwards is allowed (the gradient is right); torch saved "
+                                                "the original and raises",
+    _k('backward_error', 'add_', 'maximum', 'neg'): "as above (mixed-dtype maximum)",
+    _k('backward_error', 'mul_scalar_', 'neg', 'var'): "as above (a 0-d operand of another dtype)",
+    _k('error', 'matmul'): "torch quirk: torch skips its dtype check when an operand is empty, so int64 @ float32 "
+                           "with a size-0 dim works there; tensorgrad raises as torch does for non-empty operands",
 }
