@@ -260,7 +260,7 @@ class Function:
 
     def __init__(self, *tensors):
         self.tensors = tensors
-        self.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+        self.needs_input_grad = tuple(isinstance(t, Tensor) and t._rg for t in tensors)
 
     @staticmethod
     def unbroadcast(grad_arr, to_shape):
@@ -281,7 +281,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and record the op in the graph when an input requires grad."""
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
         if isinstance(inspect.getattr_static(cls, 'forward'), staticmethod):
             ctx = FunctionCtx()
             ctx._fn_name = cls.__name__
@@ -317,7 +317,7 @@ class Function:
                 xp = backend.array_module(tensor_outs[0]._data)
                 in_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
                 out_meta = tuple((o._data.shape, o._data.dtype) for o in tensor_outs)
-                edges = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a.requires_grad else None
+                edges = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a._rg else None
                               for a in args)
                 node_cls = _node_class(cls, len(tensor_outs) > 1)
                 attach(tensor_outs, node_cls, edges, (cls, ctx, in_meta, out_meta, xp), differentiable)

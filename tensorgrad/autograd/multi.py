@@ -72,11 +72,11 @@ def track_multi(datas, node_cls, inputs, saved=None, check=None, check_outs=()):
     if not GRAD_MODE.enabled:
         return outs, None
     for t in inputs:
-        if t is not None and t.requires_grad:
+        if t is not None and t._rg:
             break
     else:
         return outs, None
-    edges = tuple(None if t is None or not t.requires_grad else (t.grad_fn or t) for t in inputs)
+    edges = tuple(None if t is None or not t._rg else (t.grad_fn or t) for t in inputs)
     node = attach_multi(outs, node_cls, edges, saved)
     if check is not None or check_outs:
         versions = [(t._vc, t._vc[0]) for t in check] if check is not None else []

@@ -127,9 +127,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     out = pdrop @ vd
     # saved arrays that alias inputs: key (for the query's gradient) and value (for the scores'
     # gradient, needed by query, key and a float mask); qs, a and pdrop are fresh arrays
-    scores_need = query.requires_grad or key.requires_grad or (mask_t is not None and mask_t.requires_grad)
+    scores_need = query._rg or key._rg or (mask_t is not None and mask_t._rg)
     return track(out, AttentionBackward, (query, key, value, mask_t), (qs, kd, vd, a, pdrop, sc, keep),
-                 check=(key,) * query.requires_grad + (value,) * scores_need)
+                 check=(key,) * query._rg + (value,) * scores_need)
 
 
 # the attention kernel uses the compiled softmax too, when that backend is on

@@ -501,7 +501,7 @@ def _conv(op, x, weight, bias, stride, padding, dilation, groups, x4, w4, x_shap
     if out_shape is not None:
         out = out.reshape(out_shape(Ho, Wo))
     # the windows are only needed for the weight gradient: not kept for a frozen weight
-    saved = (cols if weight.requires_grad else None, w3, geom, x_shape, weight._data.shape)
+    saved = (cols if weight._rg else None, w3, geom, x_shape, weight._data.shape)
     return track(out, ConvBackward, (x, weight, bias), saved, check=(x, weight))
 
 
@@ -688,7 +688,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     xpad = _planes(_pad(xd, (ph, bh, pw, bw), -np.inf))
     K = kh * kw
     out = xp.empty((B * C, 1, Ho, Wo), dtype=xd.dtype)
-    need_idx = return_indices or (GRAD_MODE.enabled and input.requires_grad)
+    need_idx = return_indices or (GRAD_MODE.enabled and input._rg)
     idt = np.uint8 if K < 256 else np.int32
     idx = xp.zeros(out.shape, dtype=idt) if need_idx else None
     m = xp.empty(out.shape, dtype=bool) if need_idx else None

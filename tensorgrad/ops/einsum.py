@@ -226,7 +226,7 @@ def einsum(subscripts, *operands):
         res = xp.asarray(res)
     # an operand is needed only for the gradients of the others
     needed = tuple(t for i, t in enumerate(tensors)
-                   if any(u is not None and u.requires_grad for j, u in enumerate(tensors) if j != i))
+                   if any(u is not None and u._rg for j, u in enumerate(tensors) if j != i))
     t = track(res, EinsumBackward, tensors, (exp_labels, out, exp_arrays, sizes), check=needed)
     if len(tensors) == 1 and xp is np and res.base is not None and np.may_share_memory(res, arrays[0]):
         as_view(t, tensors[0])

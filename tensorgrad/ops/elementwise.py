@@ -64,7 +64,7 @@ def operands(op, a, b):
 def promote_to(t, dtype):
     """``t`` converted to ``dtype`` for a mixed-dtype op; a tensor that requires grad
     goes through a recorded cast, so its gradient comes back in its own dtype."""
-    if t.requires_grad and GRAD_MODE.enabled:
+    if t._rg and GRAD_MODE.enabled:
         return cast(t, dtype)
     return Tensor._wrap(t._data.astype(dtype))
 
@@ -234,7 +234,7 @@ def mul(input, other):  # noqa: A002 - PyTorch's names
         return track(out, MulBackward, (a, None), (None, bd))
     # each input's array is needed only for the other's gradient (so ``d += d * c`` works)
     return track(out, MulBackward, (a, b), (ad, bd),
-                 check=(a, b) if a.requires_grad and b.requires_grad else (b,) if a.requires_grad else (a,))
+                 check=(a, b) if a._rg and b._rg else (b,) if a._rg else (a,))
 
 
 def div(input, other):  # noqa: A002 - PyTorch's names
@@ -250,7 +250,7 @@ def div(input, other):  # noqa: A002 - PyTorch's names
         _broadcast_error('div', ad, bd)
     if b is None:
         return track(out, DivBackward, (a, None), (None, bd))
-    return track(out, DivBackward, (a, b), (ad, bd), check=(a, b) if b.requires_grad else (b,))
+    return track(out, DivBackward, (a, b), (ad, bd), check=(a, b) if b._rg else (b,))
 
 
 def rdiv(a, b):
@@ -439,7 +439,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
     takes the promoted dtype of the tensor and the bounds, as in PyTorch."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if (isinstance(min, Tensor) and min.requires_grad) or (isinstance(max, Tensor) and max.requires_grad):
+    if (isinstance(min, Tensor) and min._rg) or (isinstance(max, Tensor) and max._rg):
         # differentiable bounds: composed of where (x gets the gradient inside [min, max])
         from .indexing import where  # noqa: PLC0415 - indexing imports this module
         out = x

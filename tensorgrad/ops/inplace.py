@@ -20,25 +20,25 @@ from .indexing import normalize_index, put
 
 def _any_requires_grad(args):
     for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
+        if isinstance(a, Tensor) and a._rg:
             return True
     return False
 
 
 def apply_inplace(self, name, compute, *args):
     """Run ``compute(src, *args)`` (an out-of-place op) and store its result in ``self``."""
-    if GRAD_MODE.enabled and (self.requires_grad or _any_requires_grad(args)):
+    if GRAD_MODE.enabled and (self._rg or _any_requires_grad(args)):
         if self._data.dtype.kind not in 'fc':  # an int/bool tensor holds no gradient: the cast cuts the graph
             with no_grad():
                 res = compute(self, *args)
             _write(self, name, res._data)
             return self
-        if self.grad_fn is None and self.requires_grad:
+        if self.grad_fn is None and self._rg:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in place "
                                f"(do it under tensorgrad.no_grad(), or on a clone)")
         if self._base is not None:
             return _apply_on_view(self, name, compute, args)
-        src = Tensor._wrap(self._data.copy(), self.requires_grad)
+        src = Tensor._wrap(self._data.copy(), self._rg)
         src.grad_fn = self.grad_fn
         res = compute(src, *args)
         _write(self, name, res._data)
@@ -59,7 +59,7 @@ def _apply_on_view(view, name, compute, args):
     """A recorded in-place op on a view: the base's graph is rewritten (PyTorch's
     CopySlices) and its views, this one included, are read out of it anew."""
     base = view._base
-    if base.requires_grad and base.grad_fn is None:
+    if base._rg and base.grad_fn is None:
         raise RuntimeError(f"{name}: a view of a leaf tensor that requires grad cannot be modified in place "
                            f"(do it under tensorgrad.no_grad(), or on a clone)")
     geom = views.inplace_on_view(view, name, compute, args, _write)
@@ -133,7 +133,7 @@ def check_inplace_cast(name, src, dst):
 def _fast_arith(name, ufunc, op):
     """An in-place arithmetic method with a direct ufunc path when nothing is recorded."""
     def method(self, other):
-        if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))):
+        if not (GRAD_MODE.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))):
             od = other._data if isinstance(other, Tensor) else other
             try:
                 ufunc(self._data, od, out=self._data, casting='same_kind')
@@ -164,7 +164,7 @@ def make_inplace_methods(ops):
 
     def fill_(self, value):
         """Fill with ``value`` in place (a number or a one-element tensor)."""
-        if GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        if GRAD_MODE.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
             return apply_inplace(self, 'fill_', overwrite, value)
         _writable(self).fill(value.item() if isinstance(value, Tensor) else value)
         self._vc[0] += 1
@@ -194,7 +194,7 @@ def make_inplace_methods(ops):
 
     def setitem(self, index, value):
         """``x[index] = value``, in place."""
-        if not (GRAD_MODE.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))):
+        if not (GRAD_MODE.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
             idx, _ = normalize_index(index, self.device)
             vd = value._data if isinstance(value, Tensor) else value
             try:

@@ -93,7 +93,7 @@ def matmul(input, other):  # noqa: A002 - PyTorch's names
         out = out.astype(ad.dtype)
     # each operand is needed only for the other's gradient (torch checks no more than that)
     return track(out, MatmulBackward, (a, b), (ad, bd),
-                 check=(a,) * b.requires_grad + (b,) * a.requires_grad)
+                 check=(a,) * b._rg + (b,) * a._rg)
 
 
 def rmatmul(a, b):

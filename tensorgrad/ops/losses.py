@@ -254,7 +254,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     wd = _class_weight(op, weight, xd, C)
     # class-index targets: the weight is treated as a constant (PyTorch refuses a weight that
     # requires grad there; tensorgrad's documented tensor() requires grad by default)
-    if probs and isinstance(weight, Tensor) and weight.requires_grad and GRAD_MODE.enabled:
+    if probs and isinstance(weight, Tensor) and weight._rg and GRAD_MODE.enabled:
         return _cross_entropy_probs_composite(input, target, weight, reduction, label_smoothing)
     xp = backend.array_module(x)
     dt = x.dtype
@@ -274,7 +274,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
         loss = -_rowdot(logp, q_c)[:, 0]
         qsum = q_c.sum(axis=1)
         denom = _scalar(loss.size, dt)
-        if target.requires_grad:
+        if target._rg:
             wt_grad = _scalar(1 - eps, dt) if wc is None else wc * _scalar(1 - eps, dt)
         else:
             logp = None
