@@ -781,3 +781,28 @@ def test_views_of_empty_tensors_follow_an_inplace_op_on_their_base():
         base.add_(y)
         (t.sum() + sq.sum() + base.sum() + y.sum()).backward()
         assert y.grad.tolist() == [1.0] and t.requires_grad
+
+
+@pytest.mark.parametrize('value', [np.nan, np.inf, -np.inf, 2.0])
+def test_softmax_of_a_single_entry_is_nan_where_torch_is(value):
+    a = np.array([[value], [1.0]], np.float32)
+    for fn in ('softmax', 'log_softmax'):
+        ours = getattr(tg, fn)(tg.tensor(a, requires_grad=False), 1).numpy()
+        ref = getattr(torch, fn)(torch.tensor(a), 1).numpy()
+        np.testing.assert_array_equal(ours, ref)
+        ours0 = getattr(tg, fn)(tg.tensor(np.float32(value), requires_grad=False), 0).numpy()
+        np.testing.assert_array_equal(ours0, getattr(torch, fn)(torch.tensor(np.float32(value)), 0).numpy())
+
+
+def test_number_divided_by_a_tensor_rounds_and_saves_as_torch():
+    a = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    assert (2 / tg.tensor(a, requires_grad=False)).numpy().tobytes() == (2 / torch.tensor(a)).numpy().tobytes()
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor(np.array([1., 2., 4.]), requires_grad=True)
+        h = x * 1
+        y = 3 / h
+        h.add_(1)  # torch saves only the reciprocal: the divisor may change afterwards
+        y.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)

@@ -174,6 +174,13 @@ class LogSoftmaxBackward(Node):
         return (g - p * g.sum(axis, keepdim=True),)
 
 
+def _zero_or_nan(xd):
+    """0 where ``xd`` is finite, nan elsewhere: log_softmax over a single entry (torch's
+    x - max gives inf - inf = nan for an infinite one)."""
+    with np.errstate(invalid='ignore'):
+        return xd - xd
+
+
 def softmax(x, dim=-1, dtype=None):
     """Softmax over ``dim`` (numerically stable: the max is subtracted first);
     with ``dtype`` the input is cast to it first, as PyTorch."""
@@ -183,13 +190,14 @@ def softmax(x, dim=-1, dtype=None):
     axis = _axis('softmax', dim, xd.ndim)
     # PyTorch's softmax and log_softmax save their output: an in-place change of it raises
     # at backward, also where the gradient here needs no output (0-d, empty, log_softmax)
-    if xd.ndim == 0:
-        return track(np.ones_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0), check_out=True)
+    if xd.ndim == 0:  # 1, or nan for a non-finite entry (exp(x - max) of inf - inf), as torch
+        y = _zero_or_nan(xd) + 1
+        return track(y, SoftmaxBackward, (x,), (y, 0), check_out=True)
     if xd.size == 0:  # nothing to normalise (rows of length 0 included), as torch
         y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
         return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
-    if xd.shape[axis] == 1:  # exactly 1, as torch (exp(x) / exp(x) can be off by an ulp)
-        y = backend.array_module(xd).ones(xd.shape, dtype=xd.dtype)
+    if xd.shape[axis] == 1:  # exactly 1 (exp(x) / exp(x) can be off by an ulp), nan where x is not finite
+        y = _zero_or_nan(xd) + 1
         return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
     y = _softmax_array(xd, axis)
     return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
@@ -203,14 +211,14 @@ def log_softmax(x, dim=-1, dtype=None):
     xd = _float_array('log_softmax', x)
     axis = _axis('log_softmax', dim, xd.ndim)
     if xd.ndim == 0:
-        return track(np.zeros_like(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0), check_out=True)
+        return track(_zero_or_nan(xd), SoftmaxBackward, (x,), (np.ones_like(xd), 0), check_out=True)
     if xd.size == 0:
         y = backend.array_module(xd).empty(xd.shape, dtype=xd.dtype)
         return track(y, SoftmaxBackward, (x,), (y, axis), check_out=True)
     if xd.shape[axis] == 1:  # exactly 0, as torch; its gradient is zero (softmax of a single entry)
         xp = backend.array_module(xd)
-        return track(xp.zeros(xd.shape, dtype=xd.dtype), SoftmaxBackward, (x,),
-                     (xp.ones(xd.shape, dtype=xd.dtype), axis), check_out=True)
+        return track(_zero_or_nan(xd), SoftmaxBackward, (x,), (xp.ones(xd.shape, dtype=xd.dtype), axis),
+                     check_out=True)
     y, e, inv_s = _log_softmax_arrays(xd, axis)
     return track(y, LogSoftmaxBackward, (x,), (e, inv_s, xd.shape), check_out=True)
 
