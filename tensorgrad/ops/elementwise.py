@@ -257,7 +257,7 @@ def rdiv(a, b):
     """Elementwise ``b / a`` (the reflected division); a number divided by a tensor is
     ``reciprocal(a) * b``, as torch's ``__rtruediv__`` (same rounding, and only the
     reciprocal is saved, so ``a`` may change in place afterwards)."""
-    if isinstance(b, (_SCALARS, np.generic)) and not isinstance(b, bool):
+    if isinstance(b, (_SCALARS, np.generic)):
         from .math import reciprocal  # noqa: PLC0415 - math builds on this module
         return mul(reciprocal(a), b)
     return div(_constant(b, a) if not isinstance(b, Tensor) else b, a)

@@ -43,4 +43,6 @@ KNOWN = {
     _k('backward_error', 'add_', 'permute'): "conservative, not wrong: a view of a base whose memory is not one "
                                              "dense block (a slice of a larger array) cannot be re-derived after "
                                              "an in-place op on the base, so using it raises; torch allows it",
+    _k('backward_error', 'add_', 'squeeze_all'): "as add_ + permute (a view of a non-dense base)",
+    _k('backward_error', 'add_', 'expand', 'neg'): "as add_ + permute (a view of a non-dense base)",
 }
