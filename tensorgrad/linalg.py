@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend
 from ._tensor import Tensor, track
-from .autograd.node import Node
+from .autograd.node import MultiOutputNode, Node
 from .ops import api as ops
 from .ops.reduction import normalize_dims
 
@@ -163,12 +163,69 @@ def torch_norm(x, p='fro', dim=None, keepdim=False, dtype=None):
 
 class SvdValsBackward(Node):
     """Gradient of the singular values: ``U diag(g) V^T``."""
-    __slots__ = ()
+    __slots__ = ('svd_input',)
 
     def backward(self, g):
         u, vh = self.saved
         # d s_i = u_i^T dA v_i  =>  dA = U diag(g) V^T
         return ((u * g[..., None, :]) @ vh,)
+
+    def backward_graph(self, g):
+        # the same product with U and V^T as differentiable functions of the input
+        # (second order; a third differentiation raises, naming Svd)
+        u, _, vh = _svd_tensors(self.input(0, _input_of(self)))
+        return ((u * g.unsqueeze(-2)) @ vh,)
+
+
+def _input_of(node):
+    """The input array of an svdvals node (its version is checked, so it is unchanged)."""
+    return node.svd_input
+
+
+class SvdBackward(MultiOutputNode):
+    """Backward of the reduced SVD (U, S, V^T) of a real matrix, as PyTorch's
+    ``svd_backward``: ill-defined for repeated singular values (divisions by
+    s_j^2 - s_i^2), like torch's."""
+    __slots__ = ()
+
+    def backward(self, grads):
+        gu, gs, gvh = grads
+        u, s, vh = self.saved
+        xp = backend.array_module(u)
+        m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+        ga = xp.zeros(s.shape[:-1] + (k, k), dtype=s.dtype)
+        if gs is not None:
+            ga = ga + xp.eye(k, dtype=s.dtype) * gs[..., None, :]
+        if gu is None and gvh is None:
+            return (u @ ga @ vh,)
+        s2 = s * s
+        e = s2[..., None, :] - s2[..., :, None]
+        idx = xp.arange(k)
+        e[..., idx, idx] = 1
+        if gu is not None:
+            uhgu = xp.swapaxes(u, -1, -2) @ gu
+            ga = ga + (uhgu - xp.swapaxes(uhgu, -1, -2)) / e * s[..., None, :]
+        if gvh is not None:
+            gv = xp.swapaxes(gvh, -1, -2)
+            vhgv = vh @ gv
+            ga = ga + s[..., :, None] * ((vhgv - xp.swapaxes(vhgv, -1, -2)) / e)
+        out = u @ ga @ vh
+        if gu is not None and m > k:
+            out = out + ((gu - u @ (xp.swapaxes(u, -1, -2) @ gu)) / s[..., None, :]) @ vh
+        if gvh is not None and n > k:
+            v = xp.swapaxes(vh, -1, -2)
+            gv = xp.swapaxes(gvh, -1, -2)
+            out = out + u @ xp.swapaxes((gv - v @ (vh @ gv)) / s[..., None, :], -1, -2)
+        return (out,)
+
+
+def _svd_tensors(x):
+    """(U, S, V^T) of tensor ``x`` (reduced), recorded with one multi-output node."""
+    from .autograd.multi import track_multi  # noqa: PLC0415 - rarely used
+    xd = x._data
+    u, s, vh = backend.array_module(xd).linalg.svd(xd, full_matrices=False)
+    outs, _ = track_multi((u, s, vh), SvdBackward, (x,), (u, s, vh), check=(x,))
+    return outs
 
 
 def svdvals(x):
@@ -176,7 +233,10 @@ def svdvals(x):
     xd = x._data
     xp = backend.array_module(xd)
     u, s, vh = xp.linalg.svd(xd, full_matrices=False)
-    return track(s, SvdValsBackward, (x,), (u, vh), check=(x,))
+    out = track(s, SvdValsBackward, (x,), (u, vh), check=(x,))
+    if out.grad_fn is not None:
+        out.grad_fn.svd_input = xd  # for the second-order rule (kept with the node; the input is checked)
+    return out
 
 
 # ---------------------------------------------------------------------- chains

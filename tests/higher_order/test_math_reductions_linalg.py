@@ -298,8 +298,27 @@ def test_float32_stays_float32():
         assert gx.dtype == tg.float32 and hx.dtype == tg.float32
 
 
-def test_svdvals_second_order_raises_naming_the_op():
+@pytest.mark.parametrize('shape', [(4, 4), (5, 3), (3, 5), (2, 4, 3)])
+@pytest.mark.parametrize('ord_', ['nuc', 2, -2])
+def test_svdvals_and_spectral_norms_second_order(shape, ord_):
+    rng = np.random.default_rng(5)
+    a, v = rng.standard_normal(shape), rng.standard_normal(shape)
+    res = []
+    for L in (tg, torch):
+        x = L.tensor(a, requires_grad=True)
+        g, = L.autograd.grad(L.linalg.matrix_norm(x * 1, ord_).sum(), x, create_graph=True)
+        h, = L.autograd.grad((g * L.tensor(v)).sum(), x)
+        s_g, = L.autograd.grad((L.linalg.svdvals(x) * L.tensor(np.arange(1., 1 + min(shape[-2:])))).sum(), x,
+                               create_graph=True)
+        s_h, = L.autograd.grad((s_g * L.tensor(v)).sum(), x)
+        res.append([t.detach().numpy() for t in (g, h, s_g, s_h)])
+    for ours, ref in zip(*res):
+        np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_svd_third_order_raises_naming_the_op():
     x = tg.tensor(_n(3, 3), requires_grad=True)
     gx, = tg.autograd.grad(tg.linalg.svdvals(x).sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match='SvdVals'):
-        tg.autograd.grad((gx * gx).sum(), x)
+    hx, = tg.autograd.grad((gx * gx).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match='Svd'):
+        tg.autograd.grad(hx.sum(), x)
