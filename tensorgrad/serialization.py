@@ -169,12 +169,19 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL):
     if hasattr(f, 'write'):
         _write_archive(f, root, enc)
         return
-    path = os.fspath(f)
+    write_atomic(f, lambda out: _write_archive(out, root, enc))
+
+
+def write_atomic(path, write):
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it onto
+    ``path``: a crash or error never leaves a partial file there (and removes the
+    temporary). An existing file's permissions are kept."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as out:
-            _write_archive(out, root, enc)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         try:

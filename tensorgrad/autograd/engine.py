@@ -176,6 +176,11 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
     return capture
 
 
+def _hook_size_error(hook, got, want):
+    return RuntimeError(f"backward: hook '{getattr(hook, '__name__', hook)}' has changed the size of value: "
+                        f"it returned shape {tuple(got)} for a gradient of shape {tuple(want)}")
+
+
 def _run_hooks(hooks, grad, tensor_cls):
     for hook in hooks:
         out = hook(tensor_cls._wrap(grad))
@@ -185,9 +190,7 @@ def _run_hooks(hooks, grad, tensor_cls):
             elif not hasattr(out, 'shape'):
                 out = np.asarray(out, dtype=grad.dtype)
             if out.shape != grad.shape:
-                raise RuntimeError(f"backward: hook '{getattr(hook, '__name__', hook)}' has changed the size "
-                                   f"of value: it returned shape {tuple(out.shape)} for a gradient of shape "
-                                   f"{tuple(grad.shape)}")
+                raise _hook_size_error(hook, out.shape, grad.shape)
             if out.dtype != grad.dtype:  # a hook must not change the gradient's dtype
                 out = out.astype(grad.dtype)
             grad = out
@@ -230,20 +233,21 @@ def _graph_grads(node, grad, tensor_cls):
         arrays = node.backward([None if g is None else g._data for g in grad])
     else:
         arrays = node.backward(grad._data)
-    out = []
-    for g in arrays:
-        if g is None:
-            out.append(None)
-            continue
-        if g.__class__ is not _ndarray and isinstance(g, np.generic):
-            g = np.asarray(g)
-        t = tensor_cls._wrap(g, True)
-        stub = NotTwiceDifferentiableBackward.__new__(NotTwiceDifferentiableBackward)
-        stub.next, stub.saved, stub.versions, stub.shape = (), node.name, None, g.shape
-        stub.hooks = stub.retained = None
-        t.grad_fn = stub
-        out.append(t)
-    return out
+    return [None if g is None else not_twice_differentiable(g, node.name) for g in arrays]
+
+
+def not_twice_differentiable(array, name):
+    """The gradient ``array`` computed by op ``name`` under create_graph, as a Tensor whose
+    own backward raises (the op has no higher-order rule)."""
+    from .._tensor import Tensor  # noqa: PLC0415 - the tensor module imports this one
+    if array.__class__ is not _ndarray and isinstance(array, np.generic):
+        array = np.asarray(array)
+    t = Tensor._wrap(array, True)
+    stub = NotTwiceDifferentiableBackward.__new__(NotTwiceDifferentiableBackward)
+    stub.next, stub.saved, stub.versions, stub.shape = (), name, None, array.shape
+    stub.hooks = stub.retained = None
+    t.grad_fn = stub
+    return t
 
 
 def _add_tensors(buffers, key, grad):
@@ -316,8 +320,6 @@ def _run_graph_hooks(hooks, grad, tensor_cls):
             if not isinstance(out, tensor_cls):
                 out = tensor_cls._wrap(np.asarray(out, dtype=grad._data.dtype))
             if out._data.shape != grad._data.shape:
-                raise RuntimeError(f"backward: hook '{getattr(hook, '__name__', hook)}' has changed the size "
-                                   f"of value: it returned shape {tuple(out._data.shape)} for a gradient of "
-                                   f"shape {tuple(grad._data.shape)}")
+                raise _hook_size_error(hook, out._data.shape, grad._data.shape)
             grad = out
     return grad

@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
+from .engine import not_twice_differentiable
 from .grad_mode import GRAD_MODE, enable_grad, no_grad
 from .multi import attach_multi, init_node
 from .node import MultiOutputNode, Node
@@ -107,13 +108,8 @@ class _FunctionNodeMixin:
             gts.append(g if legacy else Tensor._wrap(g))
         with no_grad():
             res = ctx.backward(*gts) if legacy else fn_cls.backward(ctx, *gts)
-        if not isinstance(res, tuple):
-            res = (res,)
-        n = len(in_meta)
         name = fn_cls.__name__
-        if len(res) < n or any(r is not None for r in res[n:]):
-            raise RuntimeError(f"function {name}Backward returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(res)})")
+        res = _check_grad_count(name, res, len(in_meta))
         out = []
         for i, (r, meta, edge) in enumerate(zip(res, in_meta, self.next)):
             if r is None or edge is None or meta is None:
@@ -121,15 +117,7 @@ class _FunctionNodeMixin:
                 continue
             shape, dtype = meta
             rd = r._data if isinstance(r, Tensor) else xp.asarray(r)
-            if rd.shape != shape:
-                try:
-                    ok = np.broadcast_shapes(shape, rd.shape) == rd.shape
-                except ValueError:
-                    ok = False
-                if not ok:
-                    raise RuntimeError(f"function {name}Backward returned an invalid gradient at index {i}: "
-                                       f"got shape {tuple(rd.shape)} but expected shape {shape} "
-                                       f"(or one that broadcasts from it)")
+            _check_grad_shape(name, i, shape, rd.shape)
             if rd.dtype != dtype:
                 rd = rd.astype(dtype)
             out.append(rd)
@@ -152,12 +140,7 @@ class _FunctionNodeMixin:
             gts.append(g)
         with enable_grad():
             res = fn_cls.backward(ctx, *gts)
-        if not isinstance(res, tuple):
-            res = (res,)
-        n = len(in_meta)
-        if len(res) < n or any(r is not None for r in res[n:]):
-            raise RuntimeError(f"function {name}Backward returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(res)})")
+        res = _check_grad_count(name, res, len(in_meta))
         out = []
         for i, (r, meta, edge) in enumerate(zip(res, in_meta, self.next)):
             if r is None or edge is None or meta is None:
@@ -171,6 +154,16 @@ class _FunctionNodeMixin:
         return tuple(out)
 
 
+def _check_grad_count(name, res, n):
+    """``backward``'s result as a tuple, checked to hold one gradient per ``forward`` input."""
+    if not isinstance(res, tuple):
+        res = (res,)
+    if len(res) < n or any(r is not None for r in res[n:]):
+        raise RuntimeError(f"function {name}Backward returned an incorrect number of gradients "
+                           f"(expected {n}, got {len(res)})")
+    return res
+
+
 def _check_grad_shape(name, i, shape, got):
     if got == shape:
         return
@@ -182,17 +175,6 @@ def _check_grad_shape(name, i, shape, got):
         raise RuntimeError(f"function {name}Backward returned an invalid gradient at index {i}: "
                            f"got shape {tuple(got)} but expected shape {shape} "
                            f"(or one that broadcasts from it)")
-
-
-def not_twice_differentiable(array, name):
-    """A Tensor holding the gradient ``array`` computed by ``name`` under create_graph
-    whose own backward raises (it cannot be differentiated again)."""
-    from .engine import NotTwiceDifferentiableBackward  # noqa: PLC0415
-    if array.__class__ is not np.ndarray and isinstance(array, np.generic):
-        array = np.asarray(array)
-    t = Tensor._wrap(array, True)
-    t.grad_fn = init_node(_new(NotTwiceDifferentiableBackward), (), name, array.shape)
-    return t
 
 
 def once_differentiable(fn):

@@ -17,13 +17,13 @@ bytes past the last tensor). Loading maps the file (copy on write) by default.
 import json
 import os
 import struct
-import tempfile
 
 import numpy as np
 
 from .. import backend
 from .._tensor import Tensor
 from ..dtypes import DEVICE, to_device
+from ..serialization import write_atomic
 
 __all__ = ['save_safetensors', 'load_safetensors', 'SafetensorsError']
 
@@ -117,33 +117,14 @@ def save_safetensors(tensors, path, metadata=None):
         header[name] = {'dtype': code, 'shape': list(arr.shape), 'data_offsets': [offset, offset + arr.nbytes]}
         offset += arr.nbytes
     head = _header_bytes(header)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as out:
-            out.write(struct.pack('<Q', len(head)))
-            out.write(head)
-            for _, _, arr in entries:
-                if arr.dtype.byteorder == '>':
-                    arr = arr.astype(arr.dtype.newbyteorder('<'))
-                out.write(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    def write(out):
+        out.write(struct.pack('<Q', len(head)))
+        out.write(head)
+        for _, _, arr in entries:
+            if arr.dtype.byteorder == '>':
+                arr = arr.astype(arr.dtype.newbyteorder('<'))
+            out.write(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
+    write_atomic(path, write)
 
 
 def _no_duplicates(pairs):

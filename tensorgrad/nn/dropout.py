@@ -70,17 +70,24 @@ class _DropoutNd(Module):
         f = Tensor._wrap(factor)
         return x.mul_(f) if self.inplace else x * f
 
-    def forward(self, input):
-        """The input with dropped elements/channels zeroed and the rest scaled by ``1 / (1 - p)``
-        in training mode; the input itself in eval mode or with ``p == 0``."""
+    def _keep_mask(self, input):
+        """The keep-mask array for ``input`` after the checks every dropout shares, or
+        None when nothing is dropped (eval mode or ``p == 0``)."""
         if not isinstance(input, Tensor):
             raise TypeError(f"{type(self).__name__}: expected a Tensor, got {type(input).__name__}")
         self._check_input(input)
         if not self.training or self.p == 0:
-            return input
+            return None
         if input._data.dtype.kind != 'f':
             raise TypeError(f"{type(self).__name__}: expected a floating input, got {input._data.dtype}")
-        m = self._mask_array(input, self._generate_mask(input))
+        return self._mask_array(input, self._generate_mask(input))
+
+    def forward(self, input):
+        """The input with dropped elements/channels zeroed and the rest scaled by ``1 / (1 - p)``
+        in training mode; the input itself in eval mode or with ``p == 0``."""
+        m = self._keep_mask(input)
+        if m is None:
+            return input
         scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
         xp = backend.array_module(m)
         return self._multiply(input, xp.asarray(m * m.dtype.type(scale)))
@@ -170,14 +177,9 @@ class AlphaDropout(_DropoutNd):
 
     def forward(self, input):
         """The alpha-dropped input in training mode; the input itself otherwise."""
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{type(self).__name__}: expected a Tensor, got {type(input).__name__}")
-        self._check_input(input)
-        if not self.training or self.p == 0:
+        keep = self._keep_mask(input)
+        if keep is None:
             return input
-        if input._data.dtype.kind != 'f':
-            raise TypeError(f"{type(self).__name__}: expected a floating input, got {input._data.dtype}")
-        keep = self._mask_array(input, self._generate_mask(input))
         p = self.p
         xp = backend.array_module(keep)
         if p == 1:

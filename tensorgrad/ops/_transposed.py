@@ -8,7 +8,7 @@ with Tensor ops. ``apply`` is the node's only rule: on a constant tensor it is
 the first-order backward, on a recorded one the higher-order rule.
 """
 from .._tensor import Tensor, track
-from ..autograd.engine import NotTwiceDifferentiableBackward
+from ..autograd.engine import not_twice_differentiable as _not_twice
 from ..autograd.node import Node
 
 
@@ -37,15 +37,4 @@ def record(value, node_cls, g, saved):
 def not_twice_differentiable(node, grads):
     """``grads`` (arrays, one per edge, or None) as tensors whose second backward
     raises naming ``node``'s op: for a rule with no higher-order form."""
-    out = []
-    for a in grads:
-        if a is None:
-            out.append(None)
-            continue
-        t = Tensor._wrap(a, True)
-        stub = NotTwiceDifferentiableBackward.__new__(NotTwiceDifferentiableBackward)
-        stub.next, stub.saved, stub.versions, stub.shape = (), node.name, None, a.shape
-        stub.hooks = stub.retained = None
-        t.grad_fn = stub
-        out.append(t)
-    return tuple(out)
+    return tuple(None if a is None else _not_twice(a, node.name) for a in grads)

@@ -19,21 +19,14 @@ class LinearBackward(Node):
 
     def backward(self, g):
         x, w = self.saved
-        gx = gw = gb = None
-        if self.next[0] is not None:
-            gx = g @ w
-        if self.next[1] is not None or self.next[2] is not None:
-            rows = _rows(g.shape)
-            g2 = g.reshape(rows, g.shape[-1])
-            if self.next[1] is not None:
-                gw = g2.T @ x.reshape(rows, x.shape[-1])
-            if self.next[2] is not None:
-                gb = g2.sum(axis=0)
-        return gx, gw, gb
+        return self._grads(g, x, w)
 
     def backward_graph(self, g):  # the same products on tensors (create_graph)
-        x_arr, w_arr = self.saved
-        x, w = self.input(0, x_arr), self.input(1, w_arr)
+        x, w = self.saved
+        return self._grads(g, self.input(0, x), self.input(1, w))
+
+    def _grads(self, g, x, w):
+        """(gx, gw, gb) from arrays or tensors alike."""
         gx = gw = gb = None
         if self.next[0] is not None:
             gx = g @ w

@@ -107,6 +107,22 @@ def _sealed(nodes):
             target.next, target.hooks, target.retained = nxt, hooks, retained
 
 
+def _recompute(fn, args, kwargs, rng):
+    """The tensor outputs of ``fn(*args, **kwargs)`` rerun with grad enabled under the
+    random state ``rng`` saved at the forward (None: as it is), restored afterwards."""
+    after = None
+    if rng is not None:
+        after = _rng_state()
+        _set_rng_state(rng)
+    try:
+        with enable_grad():
+            outs = fn(*args, **kwargs)
+    finally:
+        if after is not None:
+            _set_rng_state(after)
+    return [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if isinstance(o, Tensor)]
+
+
 class _CheckpointMixin:
     __slots__ = ()
 
@@ -120,18 +136,8 @@ class _CheckpointMixin:
                 detached.append(d)
             else:
                 detached.append(a)
-        after = None
-        if rng is not None:
-            after = _rng_state()
-            _set_rng_state(rng)
-        try:
-            with enable_grad():
-                outs = fn(*detached, **kwargs)
-        finally:
-            if after is not None:
-                _set_rng_state(after)
         # one gradient per tensor output (non-tensor outputs have none)
-        outs = [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if isinstance(o, Tensor)]
+        outs = _recompute(fn, detached, kwargs, rng)
         roots, seeds = [], []
         for o, g, (shape, dtype) in zip(outs, grads, out_meta):
             if g is None or not isinstance(o, Tensor) or not o.requires_grad:
@@ -180,17 +186,7 @@ class _CheckpointMixin:
                 stand.append(d)
             else:
                 stand.append(a)
-        after = None
-        if rng is not None:
-            after = _rng_state()
-            _set_rng_state(rng)
-        try:
-            with enable_grad():
-                outs = fn(*stand, **kwargs)
-        finally:
-            if after is not None:
-                _set_rng_state(after)
-        outs = [o for o in (outs if isinstance(outs, (tuple, list)) else [outs]) if isinstance(o, Tensor)]
+        outs = _recompute(fn, stand, kwargs, rng)
         if reentrant:
             # closure tensors get their gradients in .grad, as in the first-order reentrant pass
             starts = [o.grad_fn or o for o in outs if o.requires_grad]
