@@ -806,3 +806,13 @@ def test_number_divided_by_a_tensor_rounds_and_saves_as_torch():
         y.sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(*grads)
+
+
+def test_softmax_of_a_scalar_passes_a_nan_gradient_through_as_torch():
+    for fn in ('softmax', 'log_softmax'):
+        grads = []
+        for L in (tg, torch):
+            x = L.tensor(np.float32(0.5), requires_grad=True)
+            (getattr(L, fn)(x, 0) * float('nan')).backward()
+            grads.append(x.grad.item())
+        assert np.isnan(grads[0]) and np.isnan(grads[1])

@@ -134,8 +134,11 @@ class SoftmaxBackward(Node):
 
     def backward(self, g):
         y, axis = self.saved
-        if y.ndim == 0 or y.size == 0:  # softmax of a scalar is the constant 1
+        if y.size == 0:
             return (backend.array_module(g).zeros(y.shape, dtype=g.dtype),)
+        if y.ndim == 0:  # softmax of a scalar is constant: g - g (0, or nan for a non-finite g, as torch)
+            with np.errstate(invalid='ignore'):
+                return (g - g,)
         return (_softmax_backward(y, g, axis),)
 
     def backward_graph(self, g):  # y * (g - sum(g * y)), with y the recorded output

@@ -45,4 +45,9 @@ KNOWN = {
                                              "an in-place op on the base, so using it raises; torch allows it",
     _k('backward_error', 'add_', 'squeeze_all'): "as add_ + permute (a view of a non-dense base)",
     _k('backward_error', 'add_', 'expand', 'neg'): "as add_ + permute (a view of a non-dense base)",
+    _k('backward_error', 'add_', 'mul'): "as add_ + mul + neg (a mixed-dtype operand saved as a promoted copy)",
+    _k('backward_error', 'mul', 'mul_', 'neg'): "as above",
+    _k('backward_error', 'add_', 'minimum', 'neg'): "as above",
+    _k('backward_error', 'mul', 'neg', 'zero_'): "as above",
+    _k('backward_error', 'maximum', 'neg', 'zero_'): "as above",
 }
