@@ -7,6 +7,10 @@ import os
 os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('MKL_NUM_THREADS', '1')
+# torch is imported before tensorgrad's first compiled kernel, so numba shares
+# torch's OpenMP runtime; with idle threads that sleep, the kernels' parallel
+# builds may be used (and are tested: tests/ops/conftest.py).
+os.environ.setdefault('GOMP_SPINCOUNT', '0')
 import sys
 from pathlib import Path
 

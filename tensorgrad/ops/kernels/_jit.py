@@ -7,26 +7,52 @@ import os
 import types
 
 
+def _openmp_loaded():
+    """Whether an OpenMP runtime (libgomp) is already mapped into this process
+    (PyTorch loads one at import): numba's OpenMP pool would then be that one,
+    with its settings (Linux only; elsewhere False)."""
+    try:
+        with open('/proc/self/maps') as maps:
+            return any('libgomp' in line for line in maps)
+    except OSError:
+        return False
+
+
+def _quiet_runtime_requested():
+    """The environment already asks every OpenMP runtime for sleeping idle threads."""
+    return (os.environ.get('GOMP_SPINCOUNT', '').strip() == '0'
+            or os.environ.get('OMP_WAIT_POLICY', '').strip().lower() == 'passive')
+
+
 def _import_numba():
     """numba with its OpenMP pool started now, with GOMP_SPINCOUNT=0 unless the
     user set it: idle kernel threads then sleep at once instead of spinning for
     ~ms, which stole the cores of the BLAS threads of the next GEMM (measured:
     GEMM + softmax loop 1.7x slower with spinning). The variable is removed
-    again, so a runtime loaded later (PyTorch's) does not see it."""
+    again, so a runtime loaded later (PyTorch's) does not see it.
+
+    Returns (numba, whether the parallel builds may be used). Where an OpenMP
+    runtime was loaded before (``import torch`` first), numba shares it and its
+    idle threads spin: measured on 2 cores, a MultiheadAttention forward went
+    from 0.4 ms to 7.5 ms (the spinning kernel thread and OpenBLAS's threads
+    fight for the cores). There only the serial builds are used, unless the
+    environment sets GOMP_SPINCOUNT=0 or OMP_WAIT_POLICY=passive."""
+    foreign = _openmp_loaded() and not _quiet_runtime_requested()
     ours = 'GOMP_SPINCOUNT' not in os.environ
     if ours:
         os.environ['GOMP_SPINCOUNT'] = '0'
     try:
         import numba  # noqa: PLC0415
-        from numba.np.ufunc import parallel  # noqa: PLC0415
-        parallel._launch_threads()  # loads the threading layer (libgomp reads its settings now)
+        if not foreign:
+            from numba.np.ufunc import parallel  # noqa: PLC0415
+            parallel._launch_threads()  # loads the threading layer (libgomp reads its settings now)
     finally:
         if ours:
             del os.environ['GOMP_SPINCOUNT']
-    return numba
+    return numba, not foreign
 
 
-numba = _import_numba()
+numba, _PARALLEL_OK = _import_numba()
 import numpy as np  # noqa: E402
 from llvmlite import ir  # noqa: E402
 from numba.core import cgutils  # noqa: E402
@@ -36,7 +62,10 @@ from .. import _parallel  # noqa: E402
 
 # fast-math without 'nnan' / 'ninf': sums may be reassociated (vectorised), NaN and inf keep their meaning
 FASTMATH = {'reassoc', 'contract', 'arcp', 'nsz', 'afn'}
-PARALLEL_MIN = 1 << 16  # elements: below this the serial build is faster than waking the threads
+# elements: below this the serial build is faster than waking the (sleeping) threads. Measured on
+# this 2-core machine, softmax 64-wide rows float32, serial vs parallel (us): 2^16: 45 vs 80,
+# 2^18: 180 vs 171, 2^20: 704 vs 338 (a wake costs ~40-70 us). Heavier kernels pass a lower one.
+PARALLEL_MIN = 1 << 18
 _forked = [False]  # in a forked child the OpenMP pool of the parent is unusable: serial builds only
 
 
@@ -56,12 +85,17 @@ def _copy(fn, suffix):
     return f
 
 
+KERNELS = []  # every Kernel built (the tests force their parallel builds through it)
+
+
 class Kernel:
     """A kernel compiled twice from one Python function: ``serial`` and
     ``parallel`` (prange loops split over threads)."""
-    __slots__ = ('serial', 'parallel')
+    __slots__ = ('serial', 'parallel', 'parallel_min')
 
-    def __init__(self, fn):
+    def __init__(self, fn, parallel_min=None):
+        self.parallel_min = PARALLEL_MIN if parallel_min is None else parallel_min
+        KERNELS.append(self)
         opts = dict(cache=True, fastmath=FASTMATH, nogil=True)
         self.serial = numba.njit(**opts)(fn)
         self.parallel = numba.njit(parallel=True, **opts)(_copy(fn, '_parallel'))
@@ -70,7 +104,7 @@ class Kernel:
         """The build for an input of ``size`` elements, with numba's thread count
         set to tensorgrad's (``set_num_threads``)."""
         n = _parallel._NTHREADS
-        if size < PARALLEL_MIN or n < 2 or _forked[0]:
+        if size < self.parallel_min or n < 2 or _forked[0] or not _PARALLEL_OK:
             return self.serial
         n = min(n, numba.config.NUMBA_NUM_THREADS)
         if numba.get_num_threads() != n:
@@ -78,9 +112,13 @@ class Kernel:
         return self.parallel
 
 
-def kernel(fn):
-    """Decorator: ``fn`` as a ``Kernel`` (serial and parallel builds)."""
-    return Kernel(fn)
+def kernel(fn=None, *, parallel_min=None):
+    """Decorator: ``fn`` as a ``Kernel`` (serial and parallel builds);
+    ``@kernel(parallel_min=n)`` sets the size from which the parallel build runs
+    (default ``PARALLEL_MIN``: measure before choosing another)."""
+    if fn is None:
+        return lambda f: Kernel(f, parallel_min)
+    return Kernel(fn, parallel_min)
 
 
 def helper(fn):
