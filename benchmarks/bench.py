@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from . import cases_layers, cases_overhead, cases_suite, cases_training, memory, report, targets
+from . import cases_layers, cases_overhead, cases_suite, cases_training, isolate, memory, report, targets
 from .case import run_case
 from .libs import make_libs, set_threads
 from .timing import Budget, error_text, set_clock
@@ -30,8 +30,8 @@ METHOD = """\
   **backward** = `out.backward(g)` alone, with a fixed random `g`; the forward is re-run (untimed) before
   each repetition and the parameters' and inputs' gradients are cleared (set to None).
   **step** = `zero_grad`, forward, cross-entropy loss, `backward`, optimizer `step`.
-- Warm-up calls first, then repetitions sampled alternately for the two libraries (so both see the same
-  machine load); the repetition count adapts so a case takes {seconds:g} s or so, at least {min_reps}
+- {process}
+- Warm-up calls first, then timed repetitions; the repetition count adapts so a case takes {seconds:g} s or so, at least {min_reps}
   repetitions (3 for very slow cases). Forward and step calls shorter than {batch_ms:g} ms are timed in
   batches (as `timeit` does); backward calls are timed one by one. Reported time = median per call.
   Clock: {clock}. Python's garbage collector stays on (its cost is part of each library's overhead).
@@ -63,6 +63,10 @@ def parse_args(argv=None):
                         'use it with --threads 1 (cpu device only)')
     p.add_argument('--json', default=None, metavar='PATH', help='also write the raw results as JSON')
     p.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
+    p.add_argument('--same-process', action='store_true',
+                   help='time both libraries in this one process, alternating (default on cpu: each in its own)')
+    p.add_argument('--side', choices=isolate.SIDES, default=None, help=argparse.SUPPRESS)  # child process
+    p.add_argument('--results', default=None, help=argparse.SUPPRESS)  # child: where its results go
     return p.parse_args(argv)
 
 
@@ -113,14 +117,22 @@ def main(argv=None):
     limiter = set_threads(args.threads)  # noqa: F841 - the limit holds while it lives
     budget = Budget(seconds=args.seconds or (0.15 if args.quick else 0.6), min_reps=3 if args.quick else 5,
                     repeat=args.repeat)
-    libs = make_libs(args.device)
+    if args.side:
+        run_side(args, budget)
+        return
+    isolated = args.device == 'cpu' and not args.same_process
+    libs = None if isolated else make_libs(args.device)
     load_before = report.load_average()
     started = time.time()
+    merged = isolate.run_sides(argv) if isolated else None
 
     groups = {}  # group -> (phases, [(name, {phase: PhaseResult})])
     for case in select(args):
         t0 = time.time()
-        results = run_case(case, libs, budget)
+        if isolated:
+            results = isolate.merge(case_key(case), case.phases, merged)
+        else:
+            results = run_case(case, libs, budget)
         phases, rows = groups.setdefault(case.group, ([], []))
         phases.extend(p for p in case.phases if p not in phases)
         rows.append((case.name, results))
@@ -139,12 +151,38 @@ def main(argv=None):
                 mem[lib] = error_text(e)
         print(f'{MEMORY_NAME}: ' + ', '.join(f'{k}: {v}' for k, v in mem.items()), flush=True)
 
-    body = render(args, argv, groups, mem, budget, load_before, time.time() - started)
+    body = render(args, argv, groups, mem, budget, load_before, time.time() - started, isolated)
     report.write_section(args.out, args.device, body)
     print(f'wrote {args.out}')
     if args.json:
         write_json(args.json, args, groups, mem)
         print(f'wrote {args.json}')
+
+
+def case_key(case):
+    """The case's name in the children's result files."""
+    return f'{case.group}: {case.name}'
+
+
+def run_side(args, budget):
+    """Child process: time one library (``args.side``) on every selected case; write its results."""
+    libs = [lib for lib in make_libs(args.device)
+            if (lib if isinstance(lib, str) else lib.name) == args.side
+            or (isinstance(lib, str) and args.side == 'tensorgrad')]
+    case_results, outputs = [], {}
+    for case in select(args):
+        t0 = time.time()
+        outs = {}
+        results = run_case(case, libs, budget, outs)
+        key = case_key(case)
+        case_results.append((key, results))
+        if args.side in outs:
+            outputs[key] = outs[args.side]
+        times = '  '.join(f'{ph}: ' + (f'{r.times[args.side] * 1e3:.3f} ms' if args.side in r.times
+                                      else f'n/a ({r.errors.get(args.side, "?")})')
+                          for ph, r in results.items())
+        print(f'[{time.time() - t0:5.1f}s] {args.side}: {key}  {times}', flush=True)
+    isolate.write_side(args.results, args.side, case_results, outputs)
 
 
 def write_json(path, args, groups, mem):
@@ -159,7 +197,18 @@ def write_json(path, args, groups, mem):
                    'time': report.now_utc(), 'results': records, 'memory': mem}, f, indent=1)
 
 
-def render(args, argv, groups, mem, budget, load_before, elapsed):
+PROCESS_TEXT = {
+    True: ('Each library runs in its own process, one after the other (`benchmarks/isolate.py`): two OpenMP '
+           'runtimes in one process steal each other\'s cores (each one\'s idle threads spin). PyTorch keeps its '
+           'default OpenMP settings; tensorgrad\'s process sets `GOMP_SPINCOUNT=0`, as tensorgrad does for its '
+           'own kernel threads when PyTorch is not loaded first (its process imports PyTorch only to build the '
+           'reference weights). The outputs are saved and compared afterwards.'),
+    False: ('Both libraries run in this one process (`--same-process`); repetitions are sampled alternately '
+            'for the two (so both see the same machine load).'),
+}
+
+
+def render(args, argv, groups, mem, budget, load_before, elapsed, isolated=False):
     """The report section for this run."""
     dev = args.device
     sync = ('Clocks are read after `cupy.cuda.Device().synchronize()` (tensorgrad) and '
@@ -171,7 +220,8 @@ def render(args, argv, groups, mem, budget, load_before, elapsed):
              '### Machine', ''] + [f'- {line}' for line in report.machine_info(dev, args.threads)]
     parts += ['', '### Method', '', METHOD.format(seconds=budget.seconds, min_reps=budget.min_reps,
                                                   batch_ms=budget.batch_seconds * 1e3, threads=args.threads,
-                                                  sync=sync, clock=CLOCK_TEXT[args.clock])]
+                                                  sync=sync, clock=CLOCK_TEXT[args.clock],
+                                                  process=PROCESS_TEXT[isolated])]
     parts += ['### Summary (geometric mean of tensorgrad/PyTorch ratios per group)', '',
               '| group | phase | geometric mean | worst case | cases rated |', '|---|---|---|---|---|']
     for group, ph, g, worst, n in report.summary_rows(groups):

@@ -42,8 +42,9 @@ class PhaseResult:
         return tg / th if tg is not None and th else None
 
 
-def run_case(case, libs, budget):
-    """Time every phase of ``case``; returns {phase: PhaseResult}."""
+def run_case(case, libs, budget, outputs=None):
+    """Time every phase of ``case``; returns {phase: PhaseResult}. ``outputs``
+    (a dict), when given, receives each library's NumPy output for the cross-check."""
     timers, errors = {}, {}
     try:
         shared = case.shared()
@@ -59,7 +60,10 @@ def run_case(case, libs, budget):
             timers[lib.name] = case.build(lib, shared)
         except Exception as e:  # noqa: BLE001
             errors[lib.name] = error_text(e)
-    mismatch = compare_outputs({n: t.pop(OUTPUT, None) for n, t in timers.items()})
+    outs = {n: t.pop(OUTPUT, None) for n, t in timers.items()}
+    if outputs is not None:
+        outputs.update((n, o) for n, o in outs.items() if o is not None)
+    mismatch = compare_outputs(outs)
     results = {}
     for phase in case.phases:
         medians, errs, reps = measure_pair({n: t[phase] for n, t in timers.items()}, budget)
