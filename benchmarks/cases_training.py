@@ -7,13 +7,14 @@ GROUP = 'Training step'
 STEP = 'step'
 
 
-def _training_case(spec, quick=False):
+def training_case(spec, group=GROUP, quick=False):
+    """A case timing one training step of ``spec`` (a ``models`` spec); its first loss is cross-checked."""
     def build(lib, arrays):
         step = models.make_step(lib, spec, *arrays)
         first_loss = lib.to_numpy(step())  # same weights and data: the first loss must agree
         return {STEP: Timer(step, sync=lib.sync), OUTPUT: first_loss}
 
-    return Case(GROUP, spec.name, build, lambda: models.data(spec), phases=(STEP,), quick=quick)
+    return Case(group, spec.name, build, lambda: models.data(spec), phases=(STEP,), quick=quick)
 
 
-CASES = [_training_case(models.MLP, quick=True), _training_case(models.CNN), _training_case(models.TRANSFORMER)]
+CASES = [training_case(models.MLP, quick=True), training_case(models.CNN), training_case(models.TRANSFORMER)]

@@ -40,6 +40,10 @@ class Lib:
         """A NumPy copy of a tensor's values (for the cross-check of outputs)."""
         raise NotImplementedError
 
+    def no_grad(self):
+        """This library's ``no_grad()`` context (inference: no graph is recorded)."""
+        raise NotImplementedError
+
     @staticmethod
     def clear_grads(tensors):
         """Drop accumulated gradients (as ``zero_grad(set_to_none=True)``)."""
@@ -77,6 +81,9 @@ class TorchLib(Lib):
 
     def to_numpy(self, t):
         return t.detach().cpu().numpy()
+
+    def no_grad(self):
+        return self.torch.no_grad()
 
 
 class TensorgradLib(Lib):
@@ -117,6 +124,9 @@ class TensorgradLib(Lib):
     def to_numpy(self, t):
         arr = t._data
         return arr if isinstance(arr, np.ndarray) else arr.get()
+
+    def no_grad(self):
+        return self.tg.no_grad()
 
     def tensor(self, arr, requires_grad=False):
         return self.tg.Tensor(np.array(arr, copy=True), requires_grad=requires_grad, device=self.device)

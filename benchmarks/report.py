@@ -116,12 +116,37 @@ def _lib_cell(res, lib):
     return _cell(f"n/a ({res.errors.get(lib, 'not run')})")
 
 
+_THROUGHPUT = {}  # case name -> (items per timed call, unit)
+
+
+def set_throughput(name, items, unit):
+    """Report the case ``name`` with its throughput too: ``items`` ``unit`` (tokens, images) per timed call."""
+    _THROUGHPUT[name] = (items, unit)
+
+
+def throughput(name, seconds):
+    """(items per second, unit) of case ``name`` taking ``seconds`` per call, or None."""
+    if name not in _THROUGHPUT or not seconds:
+        return None
+    items, unit = _THROUGHPUT[name]
+    return items / seconds, unit
+
+
+def _rate_cell(name, res, lib):
+    rate = throughput(name, res.times.get(lib)) if res is not None else None
+    return '' if rate is None else f'{rate[0]:,.0f} {rate[1]}/s'
+
+
 def group_table(rows, phases):
-    """Markdown table for one group: ``rows`` are (case name, {phase: PhaseResult})."""
+    """Markdown table for one group: ``rows`` are (case name, {phase: PhaseResult}); cases with a
+    throughput (``set_throughput``) get a throughput column per library (items / median time)."""
+    rated = any(name in _THROUGHPUT for name, _ in rows)
     head = ['case']
     for ph in phases:
         suffix = '' if len(phases) == 1 else f' {ph}'
         head += [f'tensorgrad{suffix}', f'PyTorch{suffix}', f'ratio{suffix}']
+        if rated:
+            head += [f'tensorgrad throughput{suffix}', f'PyTorch throughput{suffix}']
     out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, results in rows:
         note = next((r.mismatch for r in results.values() if r.mismatch), '')
@@ -130,6 +155,8 @@ def group_table(rows, phases):
             res = results.get(ph)
             cells += ['', '', ''] if res is None else [_lib_cell(res, 'tensorgrad'), _lib_cell(res, 'torch'),
                                                        fmt_ratio(res.ratio())]
+            if rated:
+                cells += [_rate_cell(name, res, 'tensorgrad'), _rate_cell(name, res, 'torch')]
         out.append('| ' + ' | '.join(cells) + ' |')
     means = ['**geometric mean**']
     for ph in phases:
@@ -137,6 +164,7 @@ def group_table(rows, phases):
         g = geomean(ratios)
         means += ['', '', f'**{fmt_ratio(g)}**' + (f' ({sum(x is not None for x in ratios)}/{len(ratios)})'
                                                    if g is not None else '')]
+        means += ['', ''] if rated else []
     out.append('| ' + ' | '.join(means) + ' |')
     return '\n'.join(out)
 
@@ -153,24 +181,42 @@ def summary_rows(groups):
     return rows
 
 
-def memory_table(mem):
-    """Markdown table for the peak-memory results: {lib: dict or error string}."""
+_MEMORY_MEASURES = (('steady_kib', 'peak RSS increase during a step (steady state)'),
+                    ('first_kib', 'peak RSS increase during the first step'),
+                    ('held_kib', 'peak RSS of a steady step above the RSS before the first step'))
+
+
+def _memory_rows(mem, first_cell=None):
     def kib(v):
         return f'{v / 1024:.1f} MiB'
-    out = ['| measure | tensorgrad | PyTorch | ratio |', '|---|---|---|---|']
-    for key, label in (('steady_kib', 'peak RSS increase during a step (steady state)'),
-                       ('first_kib', 'peak RSS increase during the first step')):
+    out = []
+    for key, label in _MEMORY_MEASURES:
         cells = []
         vals = {}
         for lib in ('tensorgrad', 'torch'):
             r = mem.get(lib)
-            if isinstance(r, dict):
+            if isinstance(r, dict) and key in r:
                 vals[lib] = r[key]
                 cells.append(kib(r[key]))
             else:
-                cells.append(_cell(f'n/a ({r})'))
+                cells.append(_cell(f'n/a ({r if not isinstance(r, dict) else "not measured"})'))
         ratio = vals['tensorgrad'] / vals['torch'] if len(vals) == 2 and vals['torch'] > 0 else None
-        out.append(f'| {label} | {cells[0]} | {cells[1]} | {fmt_ratio(ratio)} |')
+        lead = '' if first_cell is None else f'{_cell(first_cell)} | '
+        out.append(f'| {lead}{label} | {cells[0]} | {cells[1]} | {fmt_ratio(ratio)} |')
+    return out
+
+
+def memory_table(mem):
+    """Markdown table for one peak-memory measurement: {lib: dict or error string}."""
+    return '\n'.join(['| measure | tensorgrad | PyTorch | ratio |', '|---|---|---|---|'] + _memory_rows(mem))
+
+
+def memory_tables(mems):
+    """One Markdown table for several peak-memory measurements: {label: {lib: dict or error string}}
+    (``memory.measure_all``); a "step" of an inference row is one forward call."""
+    out = ['| model | measure | tensorgrad | PyTorch | ratio |', '|---|---|---|---|---|']
+    for label, mem in mems.items():
+        out += _memory_rows(mem, label)
     return '\n'.join(out)
 
 

@@ -22,6 +22,7 @@ from .. import backend
 from .._tensor import Tensor, track
 from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.node import Node
+from . import kernels
 from ._parallel import parallel_rows
 
 
@@ -671,24 +672,52 @@ def _flat_indices(idx, shape, geom, xp):
     return (rows * W + cols).reshape(B, C, Ho, Wo)
 
 
-@unbatched(4)
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
-               return_indices=False):
-    """2-D max pooling of ``input`` (B, C, H, W) or (C, H, W) with torch's arguments: ``stride``
-    defaults to ``kernel_size``, ``padding`` pads with -inf, ``ceil_mode`` keeps
-    partial windows at the end. The gradient goes to the first maximum of each
-    window. With ``return_indices`` returns ``(output, indices)``: int64 flat
-    positions of the maxima in each H * W input plane."""
-    op = 'max_pool2d'
-    xd = _float_array(op, input)
-    geom = _pool_args(op, xd, kernel_size, stride, padding, dilation, ceil_mode)
+def _first_valid_offsets(geom, H, W, xp):
+    """(Ho, Wo) kernel offsets of each window's first element inside the input (not
+    padding): where PyTorch points a window whose maximum is -inf (nothing beats
+    its initial -inf); clipped to the kernel where a dilated window has none."""
+    kh, kw, sh, sw, dh, dw, ph, pw, _, _, Ho, Wo = geom
+
+    def first(n_out, s, p, d, k):
+        start = np.arange(n_out) * s - p
+        return np.minimum(np.maximum(-(start // d), 0), k - 1)  # smallest i with start + i * d >= 0
+    return xp.asarray(first(Ho, sh, ph, dh, kh)[:, None] * kw + first(Wo, sw, pw, dw, kw))
+
+
+def _fix_nonfinite_argmax(xpad, out, idx, geom, xp):
+    """Point the kernel offsets ``idx`` of windows whose maximum is NaN or -inf where
+    PyTorch does (its ``val > max || isnan(val)`` scan from -inf): at the window's
+    last NaN, or at its first element inside the input."""
+    s = out.sum()  # one pass over the (small) output: NaN or -inf only where such a window may exist
+    if not (xp.isnan(s) or s == -np.inf):
+        return
+    kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo = geom
+    nan = xp.isnan(out)
+    if nan.any():
+        k = 0
+        for i in range(kh):
+            for j in range(kw):
+                sl = xpad[_offset_slice(i * dh, j * dw, Ho, Wo, sh, sw)]
+                idx[nan & xp.isnan(sl)] = k
+                k += 1
+    neg = out == -np.inf
+    if neg.any():
+        H, W = xpad.shape[2] - ph - bh, xpad.shape[3] - pw - bw
+        first = xp.broadcast_to(_first_valid_offsets(geom, H, W, xp).astype(idx.dtype), idx.shape)
+        idx[neg] = first[neg]
+
+
+def _max_pool_arrays(xd, geom, need_idx):
+    """max_pool2d of the array ``xd`` (B, C, H, W): ``(out (B, C, Ho, Wo), idx)``, idx
+    (B * C, 1, Ho, Wo) the kernel offset ``i * kw + j`` of each window's maximum (None
+    unless ``need_idx``): the first maximum, the last NaN of a window with NaN, the
+    first element inside the input of a window whose maximum is -inf (as PyTorch)."""
     kh, kw, sh, sw, dh, dw, ph, pw, bh, bw, Ho, Wo = geom
     xp = backend.array_module(xd)
     B, C = xd.shape[:2]
     xpad = _planes(_pad(xd, (ph, bh, pw, bw), -np.inf))
     K = kh * kw
     out = xp.empty((B * C, 1, Ho, Wo), dtype=xd.dtype)
-    need_idx = return_indices or (GRAD_MODE.enabled and input._rg)
     idt = np.uint8 if K < 256 else np.int32
     idx = xp.zeros(out.shape, dtype=idt) if need_idx else None
     m = xp.empty(out.shape, dtype=bool) if need_idx else None
@@ -711,7 +740,25 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                     xp.maximum(ob, sl, out=ob)
                 k += 1
     parallel_rows(run, B * C, out.size * K, xp)
-    out = out.reshape(B, C, Ho, Wo)
+    if need_idx:
+        _fix_nonfinite_argmax(xpad, out, idx, geom, xp)
+    return out.reshape(B, C, Ho, Wo), idx
+
+
+@unbatched(4)
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """2-D max pooling of ``input`` (B, C, H, W) or (C, H, W) with torch's arguments: ``stride``
+    defaults to ``kernel_size``, ``padding`` pads with -inf, ``ceil_mode`` keeps
+    partial windows at the end. The gradient goes to the first maximum of each
+    window (to its last NaN where it has NaN, as PyTorch). With ``return_indices``
+    returns ``(output, indices)``: int64 flat positions of the maxima in each
+    H * W input plane."""
+    op = 'max_pool2d'
+    xd = _float_array(op, input)
+    geom = _pool_args(op, xd, kernel_size, stride, padding, dilation, ceil_mode)
+    xp = backend.array_module(xd)
+    out, idx = _max_pool_arrays(xd, geom, return_indices or (GRAD_MODE.enabled and input._rg))
     res = track(out, MaxPool2dBackward, (input,), (idx, xd.shape, geom))
     if return_indices:
         return res, Tensor._wrap(_flat_indices(idx, xd.shape, geom, xp))
@@ -792,6 +839,15 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                                          or isinstance(divisor_override, bool) or divisor_override == 0):
         raise ValueError(f"{op}: divisor_override must be a non-zero int or None, got {divisor_override!r}")
     geom = _pool_args(op, xd, kernel_size, stride, padding, 1, ceil_mode)
+    out = _avg_pool_sums(xd, geom)
+    div = _avg_divisor(xd, geom, ceil_mode, count_include_pad, divisor_override, backend.array_module(xd))
+    out /= div
+    return track(out, AvgPool2dBackward, (input,), (div, xd.shape, geom))
+
+
+def _avg_pool_sums(xd, geom):
+    """The window sums of avg_pool2d of the array ``xd`` (B, C, H, W), zero padded:
+    (B, C, Ho, Wo), each added in kernel order."""
     kh, kw, sh, sw, _, _, ph, pw, bh, bw, Ho, Wo = geom
     xp = backend.array_module(xd)
     B, C = xd.shape[:2]
@@ -808,10 +864,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                 else:
                     ob += sl
     parallel_rows(run, B * C, out.size * kh * kw, xp)
-    out = out.reshape(B, C, Ho, Wo)
-    div = _avg_divisor(xd, geom, ceil_mode, count_include_pad, divisor_override, xp)
-    out /= div
-    return track(out, AvgPool2dBackward, (input,), (div, xd.shape, geom))
+    return out.reshape(B, C, Ho, Wo)
 
 
 def _adaptive_matrix(n, m, dtype):
@@ -895,6 +948,12 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     t = xp.matmul(xd.reshape(-1, W), pw.T).reshape(B, C, H, Ow)
     out = xp.matmul(ph, t)
     return track(out, AdaptiveAvgPool2dBackward, (input,), (xd.shape, ph, pw))
+
+
+kernels.hook(globals(), '_max_pool_arrays', 'pool.max_pool_arrays')
+kernels.hook_node(globals(), 'MaxPool2dBackward', 'pool.max_backward')
+kernels.hook(globals(), '_avg_pool_sums', 'pool.avg_pool_sums')
+kernels.hook_node(globals(), 'AvgPool2dBackward', 'pool.avg_backward')
 
 
 # ---------------------------------------------------------------------- Tensor methods

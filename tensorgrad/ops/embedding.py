@@ -44,6 +44,18 @@ def _sorted_row_sums(flat, g2, wshape):
 
 kernels.hook(globals(), '_sorted_row_sums', 'embedding.sorted_row_sums')  # compiled under numba
 
+
+def _gather_rows(wd, idx):
+    """The rows of ``wd`` (V, D) at the integer indices ``idx`` (any shape), as
+    ``idx.shape + (D,)``; None when an index lies outside [0, V)."""
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= wd.shape[0]):
+        return None
+    return backend.array_module(wd).take(wd, idx, axis=0)  # ~2x faster than wd[idx]
+
+
+kernels.hook(globals(), '_gather_rows', 'embedding.gather_rows')
+
+
 class EmbeddingBackward(Node):
     __slots__ = ()
 
@@ -51,7 +63,7 @@ class EmbeddingBackward(Node):
         idx, wshape, padding_idx = self.saved
         xp = backend.array_module(g)
         flat = idx.reshape(-1)
-        g2 = g.reshape(-1, wshape[1])
+        g2 = g.reshape(flat.size, wshape[1])  # (not -1: the dim may be 0)
         if xp is np and flat.size > 64:
             gw = _sorted_row_sums(flat, g2, wshape)
         else:
@@ -94,14 +106,14 @@ def embedding(indices, weight, padding_idx=None):
     if wd.ndim != 2:
         raise ValueError(f"embedding: weight of shape {wd.shape} must be 2-D (num_embeddings, embedding_dim)")
     V = wd.shape[0]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= V):
+    out = _gather_rows(wd, idx)
+    if out is None:
         raise IndexError(f"embedding: indices must lie in [0, {V}), got values in "
                          f"[{int(idx.min())}, {int(idx.max())}]")
     if padding_idx is not None:
         if not -V <= padding_idx < V:
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {V} embeddings")
         padding_idx = int(padding_idx) % V
-    out = backend.array_module(wd).take(wd, idx, axis=0)  # ~2x faster than wd[idx]
     return track(out, EmbeddingBackward, (weight,), (idx, wd.shape, padding_idx),
                  check=(indices,) if isinstance(indices, Tensor) else None)
 

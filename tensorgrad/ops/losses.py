@@ -188,43 +188,84 @@ class CrossEntropyBackward(Node):
         return (gin,) if len(self.next) == 1 else (gin, gt)
 
 
-def _reduce(loss, reduction, denom, xp, dt, lshape_out):
-    """(output, scale of the upstream gradient or None for 'none')."""
+def _reduce(loss, reduction, denom, xp, dt, lshape_out, all_ignored=False):
+    """(output, scale of the upstream gradient or None for 'none'). The mean over
+    no target (``all_ignored``) is 0 / 0, nan, with a zero gradient, as PyTorch's."""
     if reduction == 'mean':
+        if all_ignored:
+            with np.errstate(invalid='ignore'):
+                return loss.sum() / denom, xp.zeros((), dtype=dt)
         return loss.sum() / denom, (1 / xp.asarray(denom, dtype=dt)).astype(dt)
     if reduction == 'sum':
         return loss.sum(), xp.asarray(1, dtype=dt)
     return loss.reshape(lshape_out), None
 
 
-def _cross_entropy_plain(input, target, ignore_index, reduction):  # noqa: A002
+def _nll_rows(x, t, wd, ignore_index):
+    """The fused log_softmax + NLL of the plain path over the rows of NumPy
+    logits ``x`` (N, C) at the class indices ``t`` (N,): (loss, w_t, flat, e,
+    inv_s, ignored) with ``loss`` (N,) each row's loss times its weight ``w_t``
+    (N,) (the class weight of its target, 0 when ignored; None: all 1), ``flat``
+    the flat indices of the targets in ``x`` (an ignored row's points at its
+    class 0), ``e`` the shifted exp of ``x``, ``inv_s`` (N, 1) the inverses of
+    its row sums and ``ignored`` the number of ignored targets.
+    None for what the general path must do: here a class weight, an ignored or
+    out of range target, or a size for the row-parallel kernels (the compiled
+    version: only a target out of range, where the general path raises)."""
+    N, C = x.shape
+    if wd is not None or x.size >= _parallel._PARALLEL_MIN or 0 <= ignore_index < C or t.min() < 0 or t.max() >= C:
+        return None
+    e = np.empty_like(x)
+    s, c = _exp_rows(x, e)
+    flat = np.arange(N) * C
+    flat += t
+    picked = x.reshape(-1)[flat]
+    if c is not None:  # z = x - c per row, before any sum: the loss of a row must not depend on the others'
+        picked -= c[:, 0]
+    loss = np.log(s[:, 0])
+    loss -= picked
+    return loss, None, flat, e, np.reciprocal(s, out=s), 0
+
+
+def _cross_entropy_plain(input, target, weight, ignore_index, reduction):  # noqa: A002
     """cross_entropy in its most common form (logits (N, C) on the CPU, class
-    indices in [0, C), no weight or smoothing, reduced) with few small-array
-    operations, which dominate small inputs; None for anything else (the
-    general path validates and handles it)."""
+    indices, no smoothing; a class weight and ignored targets where ``_nll_rows``
+    takes them) with few small-array operations, which dominate small inputs;
+    None for anything else (the general path validates and handles it)."""
     if input.__class__ is not Tensor or target.__class__ is not Tensor:
         return None
     xd, td = input._data, target._data
     if (xd.__class__ is not np.ndarray or td.__class__ is not np.ndarray or xd.ndim != 2 or td.ndim != 1
             or xd.dtype.kind != 'f' or td.dtype.kind not in 'iu' or td.shape[0] != xd.shape[0]
-            or xd.size >= _parallel._PARALLEL_MIN or not td.size):
+            or not td.size or reduction not in _REDUCTIONS):
         return None
     N, C = xd.shape
-    if 0 <= ignore_index < C or td.min() < 0 or td.max() >= C:
-        return None
     dt = xd.dtype
-    e = np.empty_like(xd)
-    s, c = _exp_rows(xd, e)
-    flat = np.arange(N) * C
-    flat += td
-    picked = xd.reshape(-1)[flat]
-    if c is not None:  # z = x - c per row, before any sum: the loss of a row must not depend on the others'
-        picked -= c[:, 0]
-    total = (np.log(s[:, 0]) - picked).sum()
-    scale = dt.type(1.0 / N) if reduction == 'mean' else dt.type(1)
-    out = np.asarray(total * scale, dtype=dt)
+    wd = None
+    if weight is not None:
+        wd = weight._data if weight.__class__ is Tensor else None
+        if wd.__class__ is not np.ndarray or wd.dtype != dt or wd.shape != (C,):
+            return None
+    rows = _nll_rows(xd, td, wd, ignore_index)
+    if rows is None:
+        return None
+    loss, w_t, flat, e, inv_s, ignored = rows
     one = dt.type(1)
-    saved = (e, np.reciprocal(s, out=s), flat, one, None, one, None, None, np.asarray(scale), (N,), xd.shape)
+    if reduction == 'none':
+        out, scale = loss, None
+    elif reduction == 'sum':
+        out, scale = np.asarray(loss.sum(), dtype=dt), np.asarray(one)
+    elif w_t is None:
+        scale = dt.type(1.0 / N)
+        out = np.asarray(loss.sum() * scale, dtype=dt)
+        scale = np.asarray(scale)
+    else:
+        with np.errstate(divide='ignore', invalid='ignore'):  # zero total weight: nan, as PyTorch
+            denom = w_t.sum()
+            out = np.asarray(loss.sum() / denom, dtype=dt)
+            scale = np.asarray(dt.type(0) if ignored == N else one / denom)  # (see _reduce)
+    q_t = one if w_t is None else w_t
+    saved = (e, inv_s, flat, q_t, None, q_t, None, None, scale, (N,), xd.shape)
     return track(out, CrossEntropyBackward, (input,), saved)
 
 
@@ -235,8 +276,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     (float, same shape as input). Fused log_softmax + NLL as PyTorch's
     ``F.cross_entropy`` (class ``weight``, ``ignore_index``, ``label_smoothing``)."""
     op = 'cross_entropy'
-    if weight is None and not label_smoothing and (reduction == 'mean' or reduction == 'sum'):
-        out = _cross_entropy_plain(input, target, ignore_index, reduction)
+    if not label_smoothing:
+        out = _cross_entropy_plain(input, target, weight, ignore_index, reduction)
         if out is not None:
             return out
     xd = _float_array(op, input)
@@ -263,6 +304,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     wc = None if wd is None else (wd if x.ndim == 2 else wd[:, None])  # broadcasts over (N, C[, R])
     lshape = (N,) + x.shape[2:]  # one loss per sample (and position)
     flat = logp = wt_grad = q_t = None
+    all_ignored = False
     if probs:
         tt = t.astype(dt, copy=False)
         if eps > 0:
@@ -280,6 +322,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
             logp = None
     else:
         tsafe, vf = _class_targets(op, t, C, ignore_index, dt)
+        all_ignored = vf is not None and not bool(vf.any())
         flat = _flat_index(x.shape, tsafe)
         # per-sample weight of the target class (1 when unweighted and nothing ignored)
         w_t = (one if vf is None else vf) if wd is None else (wd[tsafe] if vf is None else wd[tsafe] * vf)
@@ -300,7 +343,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
             qsum = qsum + (k * wsum if vf is None else vf * (k * wsum))
         denom = _scalar(loss.size, dt) if wd is None and vf is None else w_t.sum()
     out, scale = _reduce(loss.astype(dt, copy=False), reduction, denom, xp, dt,
-                         () if scalar_in else (xd.shape[0],) + xd.shape[2:])
+                         () if scalar_in else (xd.shape[0],) + xd.shape[2:], all_ignored)
     out = xp.asarray(out, dtype=dt)
     inv_s = xp.reciprocal(s, out=s)
     qsum = xp.asarray(qsum, dtype=dt)  # per sample, or one scalar for all
@@ -370,11 +413,13 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):  
         w_t = wd[tsafe] * w_t
     picked = x.reshape(-1)[flat] if x.flags.c_contiguous else xp.take_along_axis(x, tsafe[:, None], 1)[:, 0]
     loss = -picked * w_t
-    out, scale = _reduce(loss, reduction, w_t.sum(), xp, dt, () if scalar_in else (xd.shape[0],) + xd.shape[2:])
+    out, scale = _reduce(loss, reduction, w_t.sum(), xp, dt, () if scalar_in else (xd.shape[0],) + xd.shape[2:],
+                         vf is not None and not bool(vf.any()))
     out = xp.asarray(out, dtype=dt)
     return track(out, NllLossBackward, (input,), (flat, w_t, scale, xd.shape, (N,) + x.shape[2:]))
 
 
 kernels.hook(globals(), '_exp_rows', 'softmax.exp_rows')  # compiled when the numba backend is on
+kernels.hook(globals(), '_nll_rows', 'cross_entropy.nll_rows')
 
 EXPORTS = ('cross_entropy', 'nll_loss')

@@ -1,4 +1,6 @@
 """Layer and batch normalisation with fused backward passes."""
+import math
+
 import numpy as np
 
 from .. import backend
@@ -31,57 +33,56 @@ def _ordered_sum(parts, empty):
 
 
 class LayerNormBackward(Node):
+    """saved: (x2, mean, rstd, w, M, shape, eps): the input as (N, M) rows, their
+    means and 1 / std (N, 1), the flat weight (or None); ``xhat`` is recomputed."""
     __slots__ = ()
 
     def backward(self, g):
-        xhat, rstd, w, M, shape = self.saved
-        xp = backend.array_module(xhat)
-        g2 = g.reshape(-1, M)
+        x2, mean, rstd, w, M, shape, _ = self.saved
+        xp = backend.array_module(x2)
+        dt = x2.dtype
+        g2 = g.reshape(x2.shape)
         need_x, need_w, need_b = (n is not None for n in self.next)
         gx = out = None
         if need_x:
-            out = xp.empty(g.shape, dtype=xhat.dtype)
-            gx = out.reshape(xhat.shape)
-        inv_m = _scalar(1.0 / M, xhat.dtype)
+            out = xp.empty(g.shape, dtype=dt)
+            gx = out.reshape(x2.shape)
+        inv_m = _scalar(1.0 / max(M, 1), dt)
         parts_w, parts_b = {}, {}  # column sums of row blocks (each block on one thread)
 
         def run(lo, hi):
-            gb_, xb = g2[lo:hi], xhat[lo:hi]
+            gb_ = g2[lo:hi]
+            rb = rstd[lo:hi]
+            xb = xp.subtract(x2[lo:hi], mean[lo:hi], out=gx[lo:hi] if need_x else None)
+            xb *= rb  # xhat of the block, in the output block when there is one
             if need_w:
                 parts_w[lo] = _colsum(gb_ * xb)
             if need_b:
                 parts_b[lo] = _colsum(gb_)
             if need_x:
                 # gx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = g * w
-                ob = gx[lo:hi]
                 gh = gb_ * w if w is not None else gb_
                 a = _rowsum(gh)
                 a *= inv_m
                 c = _rowdot(gh, xb)
                 c *= inv_m
-                xp.multiply(xb, c, out=ob)
-                xp.subtract(gh, ob, out=ob)
-                ob -= a
-                ob *= rstd[lo:hi]
-        parallel_rows(run, xhat.shape[0], xhat.size, xp, _block_rows(M))
-        gw = _as_shape(_ordered_sum(parts_w, xp.zeros(M, dtype=xhat.dtype)), shape) if need_w else None
-        gb = _as_shape(_ordered_sum(parts_b, xp.zeros(M, dtype=xhat.dtype)), shape) if need_b else None
+                xb *= c
+                xp.subtract(gh, xb, out=xb)
+                xb -= a
+                xb *= rb
+        parallel_rows(run, x2.shape[0], x2.size, xp, _block_rows(max(M, 1)))
+        gw = _as_shape(_ordered_sum(parts_w, xp.zeros(M, dtype=dt)), shape) if need_w else None
+        gb = _as_shape(_ordered_sum(parts_b, xp.zeros(M, dtype=dt)), shape) if need_b else None
         return gx, gw, gb
 
     def backward_graph(self, g):
-        # the statistics recomputed from x with tensor ops (x - mean is enough: the rule is shift
-        # invariant per row), eps recovered from the saved rstd
-        xhat, rstd, w, M, shape = self.saved
-        xp = backend.array_module(xhat)
+        # the statistics recomputed from x with tensor ops, with the saved eps
+        x2, _, _, w, M, shape, eps = self.saved
         axes = tuple(range(g.ndim - len(shape), g.ndim))
         lead = tuple(range(g.ndim - len(shape)))
-        gd = g._data
-        xc0 = (xhat / rstd).reshape(gd.shape)  # x minus its row mean
-        var0 = (xhat * xhat).mean(axis=1, keepdims=True) / (rstd * rstd)
-        eps = (1 / (rstd * rstd) - var0).reshape(gd.shape[:len(lead)] + (1,) * len(shape))
-        x = self.input(0, xc0)
+        x = self.input(0, x2.reshape(g.shape))
         xc = x - x.mean(axes, keepdim=True)
-        rs = ((xc * xc).mean(axes, keepdim=True) + Tensor._wrap(xp.asarray(eps, dtype=xhat.dtype))) ** -0.5
+        rs = ((xc * xc).mean(axes, keepdim=True) + eps) ** -0.5
         xh = xc * rs
         gx = gw = gb = None
         if self.next[0] is not None:
@@ -95,38 +96,35 @@ class LayerNormBackward(Node):
 
 
 def _layer_norm_rows(x2, wd, bd, eps):
-    """(xhat, y, rstd) of layer norm over the rows of ``x2`` (N, M): ``xhat`` the
-    normalised rows, ``y = xhat * wd + bd`` (either may be None), ``rstd`` (N, 1)."""
+    """(y, mean, rstd) of layer norm over the rows of ``x2`` (N, M):
+    ``y = (x2 - mean) * rstd * wd + bd`` (either may be None), ``mean`` and
+    ``rstd`` (N, 1)."""
     xp = backend.array_module(x2)
     dt = x2.dtype
-    M = x2.shape[1]
-    N = x2.shape[0]
-    xhat = xp.empty_like(x2)
+    N, M = x2.shape
     y = xp.empty_like(x2)
+    mean = xp.empty((N, 1), dtype=dt)
     rstd = xp.empty((N, 1), dtype=dt)
-    inv_m, eps_ = _scalar(1.0 / M, dt), _scalar(eps, dt)
+    inv_m, eps_ = _scalar(1.0 / max(M, 1), dt), _scalar(eps, dt)
 
     def run(lo, hi):
-        xb, hb, yb, rb = x2[lo:hi], xhat[lo:hi], y[lo:hi], rstd[lo:hi]
+        xb, yb, rb = x2[lo:hi], y[lo:hi], rstd[lo:hi]
         mu = _rowsum(xb)
         mu *= inv_m
-        xp.subtract(xb, mu, out=hb)
-        var = _rowdot(hb, hb)
+        mean[lo:hi] = mu
+        xp.subtract(xb, mu, out=yb)  # y holds x - mean, then xhat, then the output
+        var = _rowdot(yb, yb)
         var *= inv_m
         var += eps_
         xp.sqrt(var, out=var)
         xp.reciprocal(var, out=rb)
-        hb *= rb
+        yb *= rb
         if wd is not None:
-            xp.multiply(hb, wd, out=yb)
-            if bd is not None:
-                yb += bd
-        elif bd is not None:
-            xp.add(hb, bd, out=yb)
-        else:
-            yb[...] = hb
-    parallel_rows(run, N, x2.size, xp, _block_rows(M))
-    return xhat, y, rstd
+            yb *= wd
+        if bd is not None:
+            yb += bd
+    parallel_rows(run, N, x2.size, xp, _block_rows(max(M, 1)))
+    return y, mean, rstd
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -150,11 +148,11 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
                 wd = pd.reshape(-1)
             else:
                 bd = pd.reshape(-1)
-    M = int(np.prod(shape))
-    x2 = xd.reshape(-1, M)
-    xhat, y, rstd = _layer_norm_rows(x2, wd, bd, eps)
-    return track(y.reshape(xd.shape), LayerNormBackward, (x, weight, bias), (xhat, rstd, wd, M, shape),
-                 check=tuple(p for p in (weight,) if p is not None))
+    M = math.prod(shape)
+    x2 = xd.reshape(math.prod(xd.shape[:xd.ndim - k]), M)  # (not -1: M may be 0)
+    y, mean, rstd = _layer_norm_rows(x2, wd, bd, eps)
+    return track(y.reshape(xd.shape), LayerNormBackward, (x, weight, bias), (x2, mean, rstd, wd, M, shape, float(eps)),
+                 check=(x,) if weight is None else (x, weight))
 
 
 def _lastdot(a, b):
@@ -167,34 +165,45 @@ class BatchNormBackward(Node):
     __slots__ = ()
 
     def backward(self, g):
-        xc, rstd, w, training, shape = self.saved  # xc = x - mean, g as (B, C, R); xhat = xc * rstd
-        g3 = g.reshape(xc.shape)
-        gx = gw = gb = None
-        need_w = self.next[1] is not None
-        gsum = g3.sum(axis=2).sum(axis=0) if (need_w or self.next[2] is not None or training) else None
-        gxs = _lastdot(g3, xc).sum(axis=0) * rstd if (need_w or training) else None  # sum(g * xhat)
-        if need_w:
-            gw = gxs
-        if self.next[2] is not None:
-            gb = gsum
-        if self.next[0] is not None:
-            xp = backend.array_module(g)
-            scale = rstd if w is None else rstd * w  # (C,)
-            out = xp.empty(shape, dtype=g.dtype)
-            gx = out.reshape(g3.shape)
-            xp.multiply(g3, scale[:, None], out=gx)
-            if training:
-                # gx = scale * (g - mean(g) - xhat * mean(g * xhat)), per-channel coefficients folded
-                inv_n = _scalar(1.0 / (xc.shape[0] * xc.shape[2]), g3.dtype)
-                gx -= xc * (scale * rstd * gxs * inv_n)[:, None]
-                gx -= (scale * gsum * inv_n)[:, None]
-            gx = out
-        return gx, gw, gb
+        # gx = scale * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * rstd, scale = rstd * w,
+        # the per-channel coefficients folded; by blocks of channels, so x - mean (needed twice) stays
+        # in cache (measured, (16, 64, 4096) float32: x - mean of the whole input first cost 28% more)
+        x3, mean, rstd, w, training, shape = self.saved  # g as (B, C, R)
+        xp = backend.array_module(x3)
+        g3 = g.reshape(x3.shape)
+        B, C, R = x3.shape
+        need_x, need_w, need_b = (n is not None for n in self.next)
+        need_xc = need_w or (training and need_x)
+        dt = xp.result_type(g3.dtype, x3.dtype)
+        gsum = xp.empty(C, dtype=g3.dtype) if (need_b or (training and need_x)) else None
+        gxs = xp.empty(C, dtype=dt) if need_xc else None  # sum(g * xhat)
+        out = xp.empty(shape, dtype=g.dtype) if need_x else None
+        gx = out.reshape(g3.shape) if need_x else None
+        scale = rstd if w is None else rstd * w
+        inv_n = _scalar(1.0 / max(B * R, 1), g3.dtype)
+
+        def run(lo, hi):
+            gb = g3[:, lo:hi]
+            if gsum is not None:
+                gsum[lo:hi] = gb.sum(axis=2).sum(axis=0)
+            if need_xc:
+                xc = x3[:, lo:hi] - mean[lo:hi, None]
+                gxs[lo:hi] = _lastdot(gb, xc).sum(axis=0) * rstd[lo:hi]
+            if need_x:
+                ob, sb = gx[:, lo:hi], scale[lo:hi]
+                xp.multiply(gb, sb[:, None], out=ob)
+                if training:
+                    xc *= (sb * rstd[lo:hi] * gxs[lo:hi] * inv_n)[:, None]
+                    ob -= xc
+                    ob -= (sb * gsum[lo:hi] * inv_n)[:, None]
+        parallel_rows(run, C, x3.size, xp, max(1, (1 << 18) // max(B * R, 1)))
+        return out, (gxs if need_w else None), (gsum if need_b else None)
 
     def backward_graph(self, g):
         # on (B, C, R) views; training: the batch statistics recomputed from x - mean with tensor ops
         # (shift invariant per channel), eps recovered from rstd; eval: x - running_mean is x shifted
-        xc0, rstd, w, training, shape = self.saved
+        x3, mean, rstd, w, training, shape = self.saved
+        xc0 = x3 - mean[:, None]
         xp = backend.array_module(xc0)
         g3 = g.reshape(xc0.shape)
         wt = None if w is None else self.input(1, w).reshape(-1, 1)
@@ -221,6 +230,29 @@ class BatchNormBackward(Node):
         return gx, gw, gb
 
 
+def _batch_norm_arrays(x3, mean, var, wd, bd, eps):
+    """Batch norm of ``x3`` (B, C, R) per channel: with ``mean`` / ``var`` (C,)
+    of x3's dtype (eval), or the batch statistics (biased variance) when they
+    are None (training). Returns (y3, mean, var, rstd), ``y3 = (x3 - mean) *
+    rstd * wd + bd`` (either may be None); ``mean`` is a new array (the backward
+    keeps it, the running mean may change before)."""
+    xp = backend.array_module(x3)
+    dt = x3.dtype
+    if mean is None:
+        mean = x3.mean(axis=2).mean(axis=0)
+        xc = x3 - mean[:, None]
+        var = _lastdot(xc, xc).sum(axis=0) * _scalar(1.0 / (x3.shape[0] * x3.shape[2]), dt)
+    else:
+        mean = mean.copy()
+        xc = x3 - mean[:, None]
+    rstd = (1 / xp.sqrt(var + _scalar(eps, dt))).astype(dt, copy=False)
+    scale = (rstd if wd is None else rstd * wd)[:, None]  # xhat * weight in one pass
+    y = xc * scale if scale.dtype != dt else xp.multiply(xc, scale, out=xc)  # (a float64 weight: float64 y)
+    if bd is not None:
+        y += bd[:, None]
+    return y, mean, var, rstd
+
+
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     """Batch normalisation of ``x`` (B, C) or (B, C, *) per channel C. In training
@@ -243,17 +275,15 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             params[name] = pd
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-    x3 = xd.reshape(B, C, int(np.prod(xd.shape[2:], dtype=np.int64)))  # not -1: B may be 0
+    x3 = xd.reshape(B, C, math.prod(xd.shape[2:]))  # not -1: B may be 0
     n = B * x3.shape[2]
     if training and n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {xd.shape}")
-    xp = backend.array_module(xd)
     dt = xd.dtype
+    wd, bd = params.get('weight'), params.get('bias')
     if training:
-        mu = x3.mean(axis=2).mean(axis=0)
-        xc = x3 - mu[:, None]
-        var = _lastdot(xc, xc).sum(axis=0) * _scalar(1.0 / n, dt)
+        y3, mu, var, rstd = _batch_norm_arrays(x3, None, None, wd, bd, eps)
         if running_mean is not None:
             m = _scalar(momentum, dt)
             rm = params['running_mean']
@@ -267,20 +297,17 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             rv += (m * var * _scalar(n / (n - 1), dt)).astype(rv.dtype, copy=False)
             running_var._vc[0] += 1
     else:
-        mu = params['running_mean'].astype(dt, copy=False)
-        var = params['running_var'].astype(dt, copy=False)
-        xc = x3 - mu[:, None]
-    rstd = (1 / xp.sqrt(var + _scalar(eps, dt))).astype(dt, copy=False)
-    wd, bd = params.get('weight'), params.get('bias')
-    y = xc * (rstd if wd is None else rstd * wd)[:, None]  # xhat * weight in one pass; xc is saved
-    if bd is not None:
-        y += bd[:, None]
-    return track(y.reshape(xd.shape), BatchNormBackward, (x, weight, bias),
-                 (xc, rstd, wd, bool(training), xd.shape), check=tuple(p for p in (weight,) if p is not None))
+        y3, mu, _, rstd = _batch_norm_arrays(x3, params['running_mean'].astype(dt, copy=False),
+                                             params['running_var'].astype(dt, copy=False), wd, bd, eps)
+    # x itself is saved (as PyTorch), not x - mean: an in-place change of it before backward raises
+    return track(y3.reshape(xd.shape), BatchNormBackward, (x, weight, bias),
+                 (x3, mu, rstd, wd, bool(training), xd.shape), check=(x,) if weight is None else (x, weight))
 
 
 # the compiled (numba) versions, when that backend is on
 kernels.hook(globals(), '_layer_norm_rows', 'layer_norm.layer_norm_rows')
 kernels.hook_node(globals(), 'LayerNormBackward', 'layer_norm.backward')
+kernels.hook(globals(), '_batch_norm_arrays', 'batch_norm.batch_norm_arrays')
+kernels.hook_node(globals(), 'BatchNormBackward', 'batch_norm.backward')
 
 EXPORTS = ('layer_norm', 'batch_norm')

@@ -1,7 +1,9 @@
 """Adagrad (PyTorch's ``torch.optim.Adagrad``)."""
 from .. import backend
+from ..ops import kernels
 from ._checks import check_impl_flags, check_lr, check_nonneg
 from .optimizer import Optimizer
+from .sgd import decayed_grad
 
 
 class Adagrad(Optimizer):
@@ -35,18 +37,32 @@ class Adagrad(Optimizer):
     def _update(self, group):
         lr, lr_decay, eps = float(group['lr']), float(group['lr_decay']), float(group['eps'])
         wd, maximize = float(group['weight_decay']), group['maximize']
-        for p, g, state in self._with_grads(group, wd, maximize):
-            xp = backend.array_module(p._data)
+        for p in group['params']:
+            if p.grad is None:
+                continue
+            state = self._state_of(p)
             if not state:  # a group added after construction
                 self._init_state(group, p, state)
             state['step'] += 1
             clr = lr / (1.0 + (state['step'] - 1) * lr_decay)
-            acc = state['sum']
-            t = xp.multiply(g, g, out=xp.empty_like(p._data))
-            acc += t
-            xp.sqrt(acc, out=t)
-            t += eps
-            xp.divide(g, t, out=t)
-            t *= clr
-            p._data -= t
+            _adagrad_update(p._data, p.grad._data, state['sum'], clr, eps, wd, maximize)
             p._vc[0] += 1
+
+
+def _adagrad_update(data, g, acc, clr, eps, weight_decay, maximize):
+    """One Adagrad step in place on the raw parameter array ``data`` (NumPy or CuPy)
+    and its sum of squared gradients ``acc``, with the decayed learning rate ``clr``;
+    ``g`` is the gradient (never written to). Replaced by the compiled kernel under
+    the numba backend (``kernels.hook`` below)."""
+    xp = backend.array_module(data)
+    g = decayed_grad(data, g, weight_decay, maximize)
+    t = xp.multiply(g, g, out=xp.empty_like(data))
+    acc += t
+    xp.sqrt(acc, out=t)
+    t += eps
+    xp.divide(g, t, out=t)
+    t *= clr
+    data -= t
+
+
+kernels.hook(globals(), '_adagrad_update', 'optim.adagrad_update')

@@ -2,8 +2,11 @@
 import math
 
 from .. import backend
+from ..ops import kernels
 from ._checks import check_betas, check_impl_flags, check_lr, check_nonneg
+from ._kernels import lerp_
 from .optimizer import Optimizer, _params_arg
+from .sgd import decayed_grad
 
 
 def _check(name, lr, betas, eps, weight_decay, foreach, fused, differentiable):
@@ -42,41 +45,57 @@ class Adam(Optimizer):
         beta1, beta2 = float(group['betas'][0]), float(group['betas'][1])
         amsgrad, maximize = group['amsgrad'], group['maximize']
         decoupled = group.get('decoupled_weight_decay', False)
-        for p, g, state in self._with_grads(group, 0.0 if decoupled else wd, maximize):
+        for p in group['params']:
+            if p.grad is None:
+                continue
+            state = self._state_of(p)
             data = p._data
-            if decoupled and wd:
-                data *= 1.0 - lr * wd
             xp = backend.array_module(data)
             if not state:
                 state['step'] = 0
                 state['exp_avg'] = xp.zeros_like(data)
                 state['exp_avg_sq'] = xp.zeros_like(data)
-                if amsgrad:
-                    state['max_exp_avg_sq'] = xp.zeros_like(data)
-            state['step'] += 1
-            step = state['step']
-            m, v = state['exp_avg'], state['exp_avg_sq']
-            t = xp.subtract(g, m, out=xp.empty_like(data))  # the one scratch buffer of this update
-            t *= 1.0 - beta1
-            m += t
-            v *= beta2
-            xp.multiply(g, g, out=t)
-            t *= 1.0 - beta2
-            v += t
+            vmax = None
             if amsgrad:
                 vmax = state.get('max_exp_avg_sq')
                 if vmax is None:
                     vmax = state['max_exp_avg_sq'] = xp.zeros_like(data)
-                xp.maximum(vmax, v, out=vmax)
-                v = vmax
-            step_size = lr / (1.0 - beta1 ** step)
-            xp.sqrt(v, out=t)
-            t /= math.sqrt(1.0 - beta2 ** step)
-            t += eps
-            xp.divide(m, t, out=t)
-            t *= step_size
-            data -= t
+            state['step'] += 1
+            _adam_update(data, p.grad._data, state['exp_avg'], state['exp_avg_sq'], vmax, state['step'], lr,
+                         beta1, beta2, eps, wd, decoupled, maximize)
             p._vc[0] += 1
+
+
+def _adam_update(data, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize):
+    """One Adam step in place on the raw parameter array ``data`` (NumPy or CuPy)
+    and its moments ``m``, ``v`` (and ``vmax``, amsgrad's running maximum of ``v``,
+    unless None); ``g`` is the gradient (never written to), ``step`` the step count
+    including this one. ``weight_decay`` is L2 (added to the gradient) or, with
+    ``decoupled``, AdamW's ``data *= 1 - lr * weight_decay`` first. Replaced by the
+    compiled kernel under the numba backend (``kernels.hook`` below)."""
+    xp = backend.array_module(data)
+    if decoupled and weight_decay:
+        data *= 1.0 - lr * weight_decay
+    g = decayed_grad(data, g, 0.0 if decoupled else weight_decay, maximize)
+    t = xp.empty_like(data)  # the one scratch buffer of this update
+    lerp_(xp, m, g, 1.0 - beta1, t)
+    v *= beta2
+    xp.multiply(g, g, out=t)
+    t *= 1.0 - beta2
+    v += t
+    if vmax is not None:
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    step_size = lr / (1.0 - beta1 ** step)
+    xp.sqrt(v, out=t)
+    t /= math.sqrt(1.0 - beta2 ** step)
+    t += eps
+    xp.divide(m, t, out=t)
+    t *= step_size
+    data -= t
+
+
+kernels.hook(globals(), '_adam_update', 'optim.adam_update')
 
 
 class AdamW(Adam):

@@ -1,7 +1,10 @@
 """RMSprop (PyTorch's ``torch.optim.RMSprop``)."""
 from .. import backend
+from ..ops import kernels
 from ._checks import check_impl_flags, check_lr, check_nonneg
+from ._kernels import lerp_
 from .optimizer import Optimizer
+from .sgd import decayed_grad
 
 
 class RMSprop(Optimizer):
@@ -27,7 +30,10 @@ class RMSprop(Optimizer):
         lr, alpha, eps = float(group['lr']), float(group['alpha']), float(group['eps'])
         wd, momentum = float(group['weight_decay']), float(group['momentum'])
         centered, maximize = group['centered'], group['maximize']
-        for p, g, state in self._with_grads(group, wd, maximize):
+        for p in group['params']:
+            if p.grad is None:
+                continue
+            state = self._state_of(p)
             xp = backend.array_module(p._data)
             if not state:
                 state['step'] = 0
@@ -37,29 +43,40 @@ class RMSprop(Optimizer):
                 if centered:
                     state['grad_avg'] = xp.zeros_like(p._data)
             state['step'] += 1
-            sq = state['square_avg']
-            sq *= alpha
-            t = xp.multiply(g, g, out=xp.empty_like(p._data))
-            t *= 1.0 - alpha
-            sq += t
-            if centered:
-                ga = state['grad_avg']
-                xp.subtract(g, ga, out=t)
-                t *= 1.0 - alpha
-                ga += t
-                xp.multiply(ga, ga, out=t)
-                xp.subtract(sq, t, out=t)
-                xp.sqrt(t, out=t)
-            else:
-                xp.sqrt(sq, out=t)
-            t += eps
-            xp.divide(g, t, out=t)
-            if momentum > 0:
-                buf = state['momentum_buffer']
-                buf *= momentum
-                buf += t
-                xp.multiply(buf, lr, out=t)
-            else:
-                t *= lr
-            p._data -= t
+            _rmsprop_update(p._data, p.grad._data, state['square_avg'], state['grad_avg'] if centered else None,
+                            state['momentum_buffer'] if momentum > 0 else None, lr, alpha, eps, wd, momentum,
+                            maximize)
             p._vc[0] += 1
+
+
+def _rmsprop_update(data, g, sq, ga, buf, lr, alpha, eps, weight_decay, momentum, maximize):
+    """One RMSprop step in place on the raw parameter array ``data`` (NumPy or CuPy)
+    and its running mean square ``sq``; ``ga`` is the running mean gradient (centered
+    RMSprop) and ``buf`` the momentum buffer, each None when not used; ``g`` is the
+    gradient (never written to). Replaced by the compiled kernel under the numba
+    backend (``kernels.hook`` below)."""
+    xp = backend.array_module(data)
+    g = decayed_grad(data, g, weight_decay, maximize)
+    sq *= alpha
+    t = xp.multiply(g, g, out=xp.empty_like(data))
+    t *= 1.0 - alpha
+    sq += t
+    if ga is not None:
+        lerp_(xp, ga, g, 1.0 - alpha, t)
+        xp.multiply(ga, ga, out=t)
+        xp.subtract(sq, t, out=t)
+        xp.sqrt(t, out=t)
+    else:
+        xp.sqrt(sq, out=t)
+    t += eps
+    xp.divide(g, t, out=t)
+    if buf is not None:
+        buf *= momentum
+        buf += t
+        xp.multiply(buf, lr, out=t)
+    else:
+        t *= lr
+    data -= t
+
+
+kernels.hook(globals(), '_rmsprop_update', 'optim.rmsprop_update')

@@ -1,4 +1,6 @@
 """Stochastic gradient descent with momentum (PyTorch's ``torch.optim.SGD``)."""
+from .. import backend
+from ..ops import kernels
 from ._checks import check_impl_flags, check_lr, check_nonneg
 from .optimizer import Optimizer, _params_arg
 
@@ -35,32 +37,66 @@ class SGD(Optimizer):
         for p in group['params']:
             if p.grad is None:
                 continue
-            g = self._grad(p, wd, maximize)
-            owned = g is not p.grad._data  # g is a temporary we may overwrite
             if momentum:
                 state = self._state_of(p)
-                buf = state.get('momentum_buffer')
-                if buf is None:
-                    buf = g if owned else g.copy()
-                    state['momentum_buffer'] = buf
-                    owned = False
-                else:
-                    buf *= momentum
-                    if dampening:
-                        buf += (1.0 - dampening) * g
-                    else:
-                        buf += g
-                if nesterov:
-                    if owned:
-                        g += momentum * buf
-                    else:
-                        g = g + momentum * buf
-                        owned = True
-                else:
-                    g, owned = buf, False
-            if owned:
-                g *= lr
-                p._data -= g
+                state['momentum_buffer'] = _sgd_update(p._data, p.grad._data, state.get('momentum_buffer'), lr,
+                                                       momentum, dampening, wd, nesterov, maximize)
             else:
-                p._data -= lr * g
+                _sgd_update(p._data, p.grad._data, None, lr, 0.0, dampening, wd, nesterov, maximize)
             p._vc[0] += 1
+
+
+def decayed_grad(data, g, weight_decay, maximize):
+    """The gradient an optimiser steps with, on raw arrays: ``g`` negated with
+    ``maximize``, plus the L2 term ``weight_decay * data`` (PyTorch's order). ``g``
+    itself when neither applies (it must then not be written to), else a new array."""
+    if not (maximize or weight_decay):
+        return g
+    xp = backend.array_module(g)
+    out = xp.empty_like(data)  # a real array even for 0-d parameters
+    if weight_decay:
+        xp.multiply(data, weight_decay, out=out)
+        if maximize:
+            out -= g
+        else:
+            out += g
+    else:
+        xp.negative(g, out=out)
+    return out
+
+
+def _sgd_update(data, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """One SGD step in place on the raw parameter array ``data`` (NumPy or CuPy):
+    ``g`` is its gradient (never written to), ``buf`` the momentum buffer (updated
+    in place; None before the first step with momentum, which sets it to the
+    gradient). Returns the momentum buffer (None without momentum). Replaced by
+    the compiled kernel under the numba backend (``kernels.hook`` below)."""
+    d = decayed_grad(data, g, weight_decay, maximize)
+    owned = d is not g  # d is a temporary we may overwrite
+    if momentum:
+        if buf is None:
+            buf = d if owned else d.copy()
+            owned = False
+        else:
+            buf *= momentum
+            if dampening:
+                buf += (1.0 - dampening) * d
+            else:
+                buf += d
+        if nesterov:
+            if owned:
+                d += momentum * buf
+            else:
+                d = d + momentum * buf
+                owned = True
+        else:
+            d, owned = buf, False
+    if owned:
+        d *= lr
+        data -= d
+    else:
+        data -= lr * d
+    return buf if momentum else None
+
+
+kernels.hook(globals(), '_sgd_update', 'optim.sgd_update')
