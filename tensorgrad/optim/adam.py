@@ -4,9 +4,8 @@ import math
 from .. import backend
 from ..ops import kernels
 from ._checks import check_betas, check_impl_flags, check_lr, check_nonneg
-from ._kernels import lerp_
+from ._kernels import decayed_grad, lerp_
 from .optimizer import Optimizer, _params_arg
-from .sgd import decayed_grad
 
 
 def _check(name, lr, betas, eps, weight_decay, foreach, fused, differentiable):

@@ -18,6 +18,7 @@ from .. import backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ._checks import check_impl_flags
+from ._kernels import decayed_grad
 
 
 class _Required:
@@ -217,20 +218,7 @@ class Optimizer:
     def _grad(p, weight_decay, maximize):
         """The gradient to use for ``p`` (an array; may be ``p.grad._data`` itself,
         which must then not be written to) with L2 weight decay and ``maximize``."""
-        g = p.grad._data
-        if not (maximize or weight_decay):
-            return g
-        xp = backend.array_module(g)
-        out = xp.empty_like(p._data)  # a real array even for 0-d parameters
-        if weight_decay:
-            xp.multiply(p._data, weight_decay, out=out)
-            if maximize:
-                out -= g
-            else:
-                out += g
-        else:
-            xp.negative(g, out=out)
-        return out
+        return decayed_grad(p._data, p.grad._data, weight_decay, maximize)
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self):

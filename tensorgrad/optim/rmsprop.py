@@ -2,9 +2,8 @@
 from .. import backend
 from ..ops import kernels
 from ._checks import check_impl_flags, check_lr, check_nonneg
-from ._kernels import lerp_
+from ._kernels import decayed_grad, lerp_
 from .optimizer import Optimizer
-from .sgd import decayed_grad
 
 
 class RMSprop(Optimizer):

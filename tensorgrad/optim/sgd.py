@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum (PyTorch's ``torch.optim.SGD``)."""
-from .. import backend
 from ..ops import kernels
 from ._checks import check_impl_flags, check_lr, check_nonneg
+from ._kernels import decayed_grad
 from .optimizer import Optimizer, _params_arg
 
 
@@ -44,25 +44,6 @@ class SGD(Optimizer):
             else:
                 _sgd_update(p._data, p.grad._data, None, lr, 0.0, dampening, wd, nesterov, maximize)
             p._vc[0] += 1
-
-
-def decayed_grad(data, g, weight_decay, maximize):
-    """The gradient an optimiser steps with, on raw arrays: ``g`` negated with
-    ``maximize``, plus the L2 term ``weight_decay * data`` (PyTorch's order). ``g``
-    itself when neither applies (it must then not be written to), else a new array."""
-    if not (maximize or weight_decay):
-        return g
-    xp = backend.array_module(g)
-    out = xp.empty_like(data)  # a real array even for 0-d parameters
-    if weight_decay:
-        xp.multiply(data, weight_decay, out=out)
-        if maximize:
-            out -= g
-        else:
-            out += g
-    else:
-        xp.negative(g, out=out)
-    return out
 
 
 def _sgd_update(data, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
