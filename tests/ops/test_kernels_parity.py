@@ -107,7 +107,8 @@ def _ce_torch(x, t, **opts):
     g = RNG.standard_normal(() if opts.get('reduction', 'mean') != 'none' else t.shape).astype(x.dtype)
     w = opts.pop('weight', None)
     xt = torch.tensor(x, requires_grad=True)
-    yt = torch.nn.functional.cross_entropy(xt, torch.tensor(t.astype(np.int64)), None if w is None else torch.tensor(w), **opts)
+    yt = torch.nn.functional.cross_entropy(xt, torch.tensor(t.astype(np.int64)),
+                                           None if w is None else torch.tensor(w), **opts)
     (yt * torch.tensor(g)).sum().backward()
     for backend in ('numpy', 'numba'):
         prev = kb.set_backend(backend)

@@ -3,7 +3,9 @@ targets: per row one pass for the max, one for ``e = exp(x - max)`` and its
 sum, then the row's loss ``w[t] * (log(sum) - (x[t] - max))``, its weight
 (0 when ignored), the flat index of its target and ``1 / sum``: everything the
 backward needs, in one call (the NumPy path makes ~10 array calls, which
-dominate small inputs). Rows split over threads for big inputs."""
+dominate small inputs; measured, whole forward 1 thread: 64x10 15 -> 10 us,
+512x1000 350 -> 285 us against the compiled exp_rows plus NumPy). Rows split
+over threads for big inputs."""
 import math
 
 import numpy as np
@@ -27,7 +29,9 @@ def _opaque(typingctx, x):
     return x(x), codegen
 
 
-@kernel
+# parallel_min: measured on 2 idle cores, serial vs parallel (us), float32 rows of 256-512:
+# 2^18 elements 120 vs 124-145, 2^19 265 vs 230-270, 2^20 560 vs 345, 2^21 925 vs 550
+@kernel(parallel_min=1 << 19)
 def _forward(x, t, w, has_w, ignore_index, e, inv_s, flat, loss, wt):
     """Returns (targets out of [0, C) and not ignored, targets ignored)."""
     C = x.shape[1]
