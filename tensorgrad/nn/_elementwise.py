@@ -13,22 +13,29 @@ from .._tensor import Tensor, track
 from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT
+from ..ops import kernels
 from ..ops._gradmask import keep_where, zero_where
 
 _ndarray = np.ndarray
 
 
-def pointwise(name, forward, grad, saves='x'):
+def pointwise(name, forward, grad, saves='x', kernel=(None, None)):
     """A differentiable unary op ``op(x, *params)`` from ``forward`` and ``grad``;
-    ``saves`` says what backward needs: 'x', 'y' or 'xy'."""
+    ``saves`` says what backward needs: 'x', 'y' or 'xy'. ``kernel``: the names of
+    compiled versions of ``forward`` and ``grad`` (or None) in ops/kernels/activations.py,
+    used under the numba backend (``backward_graph`` keeps ``grad``, on tensors)."""
     save_x, save_y = 'x' in saves, 'y' in saves
+    fns = {'forward': forward, 'grad': grad}
+    for key, spec in zip(('forward', 'grad'), kernel):
+        if spec is not None:
+            kernels.hook(fns, key, f'activations.{spec}')
 
     class _Backward(Node):
         __slots__ = ()
 
         def backward(self, g):
             x, y, params = self.saved
-            return (grad(backend.array_module(g), g, x, y, *params),)
+            return (fns['grad'](backend.array_module(g), g, x, y, *params),)
 
         def backward_graph(self, g):  # the same formula on tensors (create_graph)
             x, y, params = self.saved
@@ -44,7 +51,7 @@ def pointwise(name, forward, grad, saves='x'):
         if xd.dtype.kind != 'f':
             xd = xd.astype(DEFAULT_FLOAT)
         xp = np if xd.__class__ is _ndarray else backend.array_module(xd)
-        y = forward(xp, xd, *params)
+        y = fns['forward'](xp, xd, *params)
         if y.dtype != xd.dtype:
             y = y.astype(xd.dtype)
         return track(y, _Backward, (x,), (xd if save_x else None, y if save_y else None, params),
@@ -68,12 +75,13 @@ def _softplus_raw(xp, x):
 leaky_relu = pointwise(
     'leaky_relu',
     lambda xp, x, s: xp.where(x > 0, x, x * s),
-    lambda xp, g, x, y, s: xp.where(x > 0, g, g * s))
+    lambda xp, g, x, y, s: xp.where(x > 0, g, g * s), kernel=('leaky_relu_forward', 'leaky_relu_grad'))
 
 elu = pointwise(
     'elu',
     lambda xp, x, a: xp.where(x > 0, x, a * xp.expm1(xp.minimum(x, 0))),
-    lambda xp, g, x, y, a: xp.where(x > 0, g, g * (a * xp.exp(xp.minimum(x, 0)))), saves='x')
+    lambda xp, g, x, y, a: xp.where(x > 0, g, g * (a * xp.exp(xp.minimum(x, 0)))), saves='x',
+    kernel=('elu_forward', 'elu_grad'))
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -82,12 +90,14 @@ _SA = _SELU_ALPHA * _SELU_SCALE
 selu = pointwise(
     'selu',
     lambda xp, x: xp.where(x > 0, _SELU_SCALE * x, _SA * xp.expm1(xp.minimum(x, 0))),
-    lambda xp, g, x, y: xp.where(x > 0, g * _SELU_SCALE, g * (_SA * xp.exp(xp.minimum(x, 0)))), saves='x')
+    lambda xp, g, x, y: xp.where(x > 0, g * _SELU_SCALE, g * (_SA * xp.exp(xp.minimum(x, 0)))), saves='x',
+    kernel=('selu_forward', 'selu_grad'))
 
 celu = pointwise(
     'celu',
     lambda xp, x, a: xp.where(x > 0, x, a * xp.expm1(xp.minimum(x, 0) / a)),
-    lambda xp, g, x, y, a: xp.where(x > 0, g, g * xp.exp(xp.minimum(x, 0) / a)), saves='x')
+    lambda xp, g, x, y, a: xp.where(x > 0, g, g * xp.exp(xp.minimum(x, 0) / a)), saves='x',
+    kernel=('celu_forward', 'celu_grad'))
 
 
 def _silu_grad(xp, g, x, y):
@@ -95,7 +105,7 @@ def _silu_grad(xp, g, x, y):
     return g * (s * (1 + x * (1 - s)))
 
 
-silu = pointwise('silu', lambda xp, x: x * _sigmoid(xp, x), _silu_grad)
+silu = pointwise('silu', lambda xp, x: x * _sigmoid(xp, x), _silu_grad, kernel=('silu_forward', 'silu_grad'))
 
 
 def _softplus(xp, x, beta, threshold):
@@ -105,12 +115,13 @@ def _softplus(xp, x, beta, threshold):
 
 softplus = pointwise(
     'softplus', _softplus,
-    lambda xp, g, x, y, beta, threshold: xp.where(x * beta > threshold, g, g * _sigmoid(xp, x * beta)))
+    lambda xp, g, x, y, beta, threshold: xp.where(x * beta > threshold, g, g * _sigmoid(xp, x * beta)),
+    kernel=('softplus_forward', 'softplus_grad'))
 
 logsigmoid = pointwise(
     'logsigmoid',
     lambda xp, x: -_softplus_raw(xp, -x),
-    lambda xp, g, x, y: g * _sigmoid(xp, -x))
+    lambda xp, g, x, y: g * _sigmoid(xp, -x), kernel=('logsigmoid_forward', 'logsigmoid_grad'))
 
 
 def _mish_grad(xp, g, x, y):
@@ -118,12 +129,14 @@ def _mish_grad(xp, g, x, y):
     return g * (t + x * _sigmoid(xp, x) * (1 - t * t))
 
 
-mish = pointwise('mish', lambda xp, x: x * xp.tanh(_softplus_raw(xp, x)), _mish_grad)
+mish = pointwise('mish', lambda xp, x: x * xp.tanh(_softplus_raw(xp, x)), _mish_grad,
+                 kernel=('mish_forward', 'mish_grad'))
 
 hardtanh = pointwise(
     'hardtanh',
     lambda xp, x, lo, hi: xp.clip(x, lo, hi),  # PyTorch: 0 at and beyond the bounds, g at nan
-    lambda xp, g, x, y, lo, hi: zero_where(xp, (x <= lo) | (x >= hi), g))
+    lambda xp, g, x, y, lo, hi: zero_where(xp, (x <= lo) | (x >= hi), g),
+    kernel=('hardtanh_forward', 'hardtanh_grad'))
 
 softsign = pointwise(
     'softsign',
@@ -133,13 +146,14 @@ softsign = pointwise(
 hardsigmoid = pointwise(
     'hardsigmoid',
     lambda xp, x: xp.clip(x / 6 + 0.5, 0, 1),
-    lambda xp, g, x, y: keep_where(xp, (x > -3) & (x < 3), g / 6))
+    lambda xp, g, x, y: keep_where(xp, (x > -3) & (x < 3), g / 6), kernel=('hardsigmoid_forward', 'hardsigmoid_grad'))
 
 hardswish = pointwise(
     'hardswish',
     lambda xp, x: x * xp.clip(x / 6 + 0.5, 0, 1),
     # PyTorch: 0 for x <= -3, g * (x / 3 + 1/2) for -3 < x < 3, g from 3 on (and at nan)
-    lambda xp, g, x, y: zero_where(xp, x <= -3, xp.where(x < 3, g * (x / 3 + 0.5), g)))
+    lambda xp, g, x, y: zero_where(xp, x <= -3, xp.where(x < 3, g * (x / 3 + 0.5), g)),
+    kernel=('hardswish_forward', 'hardswish_grad'))
 
 tanhshrink = pointwise(
     'tanhshrink',

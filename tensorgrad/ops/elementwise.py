@@ -13,6 +13,7 @@ from ..autograd.grad_mode import GRAD_MODE
 from ..autograd.graph_xp import TENSOR_XP
 from ..autograd.node import Node
 from ..dtypes import DEFAULT_FLOAT, promote
+from . import kernels
 from ._gradmask import keep_where, zero_where
 
 _ndarray = np.ndarray
@@ -337,15 +338,21 @@ def minimum(a, b):
 
 
 # ---------------------------------------------------------------------- unary
-def unary_op(name, forward, grad, saves='x', doc=None, float_only=True):
+def unary_op(name, forward, grad, saves='x', doc=None, float_only=True, kernel=(None, None)):
     """Build a differentiable unary op from ``forward(xp, x)`` and
     ``grad(xp, g, x, y)`` (the vector-Jacobian product); ``saves`` names what
-    backward needs: 'x' (input), 'y' (output), 'xy' or '' (nothing)."""
+    backward needs: 'x' (input), 'y' (output), 'xy' or '' (nothing). ``kernel``: the
+    names of compiled versions of ``forward`` and ``grad`` (or None) in
+    ops/kernels/activations.py, used under the numba backend."""
     save_x, save_y = 'x' in saves, 'y' in saves
+    fns = {'forward': forward, 'grad': grad}
+    for key, spec in zip(('forward', 'grad'), kernel):
+        if spec is not None:
+            kernels.hook(fns, key, f'activations.{spec}')
 
     def backward(self, g):
         x, y = self.saved
-        return (grad(backend.array_module(g), g, x, y),)
+        return (fns['grad'](backend.array_module(g), g, x, y),)
 
     def backward_graph(self, g):  # the same formula on tensors (create_graph)
         x, y = self.saved
@@ -359,7 +366,7 @@ def unary_op(name, forward, grad, saves='x', doc=None, float_only=True):
         if float_only and xd.dtype.kind not in 'fV':
             xd = xd.astype(DEFAULT_FLOAT)
         xp = np if xd.__class__ is _ndarray else backend.array_module(xd)
-        y = forward(xp, xd)
+        y = fns['forward'](xp, xd)
         return track(y, node_cls, (x,), (xd if save_x else None, y if save_y else None),
                      check=(x,) if save_x else None, check_out=save_y)
 
@@ -380,7 +387,7 @@ sqrt = unary_op('sqrt', lambda xp, x: xp.sqrt(x), lambda xp, g, x, y: g / (2 * y
 sin = unary_op('sin', lambda xp, x: xp.sin(x), lambda xp, g, x, y: g * xp.cos(x), doc="Elementwise sine.")
 cos = unary_op('cos', lambda xp, x: xp.cos(x), lambda xp, g, x, y: -g * xp.sin(x), doc="Elementwise cosine.")
 tanh = unary_op('tanh', lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y * y), saves='y',
-                doc="Elementwise hyperbolic tangent.")
+                doc="Elementwise hyperbolic tangent.", kernel=(None, 'tanh_grad'))
 abs = unary_op('abs', lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * xp.sign(x),  # noqa: A001
                float_only=False, doc="Elementwise absolute value (gradient 0 at 0, as PyTorch).")
 def _sign(xp, x):
@@ -402,11 +409,12 @@ def _sigmoid(xp, x):
 
 
 sigmoid = unary_op('sigmoid', _sigmoid, lambda xp, g, x, y: g * y * (1 - y), saves='y',
-                   doc="Elementwise logistic sigmoid ``1 / (1 + exp(-x))``.")
+                   doc="Elementwise logistic sigmoid ``1 / (1 + exp(-x))``.",
+                   kernel=('sigmoid_forward', 'sigmoid_grad'))
 # PyTorch's backward: where(y <= 0, 0, g), so a nan g gives 0 there; y is >= 0 or nan, so y != 0 is not (y <= 0)
 relu = unary_op('relu', lambda xp, x: xp.maximum(x, 0),
                 lambda xp, g, x, y: keep_where(xp, y != 0, g), saves='y',
-                float_only=False, doc="Elementwise ReLU ``max(x, 0)``.")
+                float_only=False, doc="Elementwise ReLU ``max(x, 0)``.", kernel=(None, 'relu_grad'))
 
 
 class ClampBackward(Node):
