@@ -61,8 +61,6 @@ def _child(lib_name, threads, model='CNN', mode='train'):
     from . import models  # noqa: PLC0415
     from .libs import TensorgradLib, TorchLib, set_threads  # noqa: PLC0415
     limiter = set_threads(threads)  # noqa: F841 - keeps the BLAS limit
-    if mode not in MODES:
-        raise ValueError(f'mode must be one of {sorted(MODES)}, got {mode!r}')
     lib = (TorchLib if lib_name == 'torch' else TensorgradLib)('cpu')
     spec = models.SPECS[model]
     x, y = models.data(spec)
@@ -82,7 +80,10 @@ def _child(lib_name, threads, model='CNN', mode='train'):
 
 
 def measure(lib_name, threads, model='CNN', mode='train', timeout=600):
-    """Run the child for ``lib_name``; returns its dict, or raises RuntimeError with the reason."""
+    """Run the child for ``lib_name``; returns its dict, or raises RuntimeError with the reason
+    (ValueError for an unknown ``mode``)."""
+    if mode not in MODES:
+        raise ValueError(f'memory.measure: mode must be one of {sorted(MODES)}, got {mode!r}')
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, **_ENV}
     proc = subprocess.run([sys.executable, '-m', 'benchmarks.memory', lib_name, str(threads), model, mode],

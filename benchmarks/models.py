@@ -15,7 +15,7 @@ from it, so both libraries start from the same weights.
 import functools
 import importlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence, Tuple
 
 import numpy as np
@@ -35,6 +35,12 @@ class Stack:
     def parameters(self):
         """All layers' parameters, in order."""
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def eval(self):
+        """Every layer in eval mode (for inference); returns self."""
+        for layer in self.layers:
+            layer.eval()
+        return self
 
 
 class Encoder(Stack):
@@ -251,7 +257,7 @@ class ModelSpec:
     optimizer: Callable  # (optim namespace, params) -> optimizer
     items: int
     unit: str
-    init: Callable = field(default=lambda model: None)  # on the seeded PyTorch build only
+    init: Callable = lambda model: None  # run on the seeded PyTorch build only
 
 
 def gpt_spec(cfg=GPTConfig(), batch=16):

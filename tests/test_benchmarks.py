@@ -84,3 +84,12 @@ def test_throughput_column_and_model_targets():
     assert ('GPT training step peak memory', 1.2, 1.1) in rows and ('GPT inference peak memory', 1.2, None) in rows
     mem = {'tensorgrad': {'steady_kib': 2048, 'first_kib': 4096}, 'torch': 'RuntimeError: boom'}
     assert 'n/a (RuntimeError: boom)' in report.memory_tables({'GPT inference': mem})
+
+
+def test_memory_child_measures_a_model_and_mode():
+    from benchmarks import memory
+    r = memory.measure('tensorgrad', 1, 'CNN', 'infer')
+    assert set(r) == {'steady_kib', 'first_kib', 'held_kib', 'baseline_kib'} and r['baseline_kib'] > 0
+    assert r['held_kib'] >= r['steady_kib']
+    with pytest.raises(ValueError, match='mode must be one of'):
+        memory.measure('torch', 1, 'CNN', 'backward')

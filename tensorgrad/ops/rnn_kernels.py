@@ -77,7 +77,7 @@ def _input_gates(x, w, b):
     """The input's contribution to every gate at every step, as one GEMM:
     ``x @ w.T + b`` for x (T, B, I), shaped (T, B, gates)."""
     T, B, I = x.shape
-    out = (x.reshape(T * B, I) @ w.T).reshape(T, B, -1)
+    out = (x.reshape(T * B, I) @ w.T).reshape(T, B, w.shape[0])
     if b is not None:
         out += b
     return out
@@ -316,7 +316,7 @@ class RecurrentLayerBackward(MultiOutputNode):
         gwhr = None
         if w_hr is not None and nxt[7] is not None:
             P = Y.shape[-1]
-            gwhr = DH.reshape(T * B, P).T @ bufs[3].reshape(T * B, -1)
+            gwhr = DH.reshape(T * B, P).T @ bufs[3].reshape(T * B, bufs[3].shape[-1])
         return (gx, dh if need_h0 else None, dc if nxt[2] is not None else None, gwih, gwhh, gbih, gbhh,
                 gwhr)
 

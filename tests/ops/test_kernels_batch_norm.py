@@ -229,6 +229,16 @@ def test_second_order_after_compiled_forward(shape, training):
     np.testing.assert_allclose(W.grad.numpy(), TW.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize('shape', [(300, 7), (4, 6, 8, 8), (2, 70, 3000)], ids=str)
+@pytest.mark.parametrize('need', [(True, True, True), (True, False, False), (False, True, False)], ids=str)
+def test_numpy_backward_by_channel_blocks(shape, need, threaded):
+    # the NumPy backward runs over blocks of channels ((2, 70, 3000): two), split over two threads here
+    args = _data(shape, np.float32)
+    for training in (True, False):
+        _check(_tg('numpy', *args, training, need=need), _torch(*args, training, need=need), TOL[np.float32],
+               'NumPy, threaded')
+
+
 def _kernels_run(build, shape, threads):
     """Statistics and gradients from the compiled kernels' ``build``, with ``threads`` numba threads."""
     import numba

@@ -3,7 +3,7 @@ NumPy ones and PyTorch: outputs, final states and the gradients of the input,
 h_0, c_0 and every weight (non-uniform upstream gradients on the output and the
 final states), for LSTM (also with proj_size), GRU and tanh / relu RNN, float32
 and float64, batch_first, bidirectional, stacked, sequence length 1, batch 1,
-no bias, non-contiguous inputs and states, hidden sizes around the vector
+batch 0, no bias, non-contiguous inputs and states, hidden sizes around the vector
 widths; the parallel builds; a forward under one backend and its backward under
 the other; the exp helpers; the hand-back of inputs the kernels do not cover.
 Skipped without numba."""
@@ -48,6 +48,8 @@ CONFIGS = {
     'proj_bidirectional_2_layers': (dict(input_size=4, hidden_size=7, proj_size=5, num_layers=2,
                                          bidirectional=True, batch_first=True), 4, 2, True, None),
     'proj_no_state_seq_len_1': (dict(input_size=4, hidden_size=6, proj_size=2), 1, 2, False, None),
+    'empty_batch': (dict(input_size=3, hidden_size=4, bidirectional=True), 3, 0, True, None),
+    'proj_empty_batch': (dict(input_size=3, hidden_size=4, proj_size=2, batch_first=True), 3, 0, True, None),
 }
 
 
