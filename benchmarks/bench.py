@@ -10,13 +10,13 @@ import os
 import sys
 import time
 
-from . import cases_layers, cases_overhead, cases_suite, cases_training, isolate, memory, report, targets
+from . import cases_layers, cases_models, cases_overhead, cases_suite, cases_training, isolate, memory, report, targets
 from .case import run_case
 from .libs import make_libs, set_threads
 from .timing import Budget, error_text, set_clock
 
-GROUPS = (cases_suite, cases_layers, cases_overhead, cases_training)
-MEMORY_NAME = 'Peak memory: CNN training step'
+GROUPS = (cases_suite, cases_layers, cases_overhead, cases_training, cases_models)
+MEMORY_NAME = 'Peak memory'
 CLOCK_TEXT = {
     'wall': 'wall time (`time.perf_counter`)',
     'cpu': ('CPU time of the process (`time.process_time`, all threads added up), chosen because the '
@@ -141,15 +141,12 @@ def main(argv=None):
         print(f'[{time.time() - t0:5.1f}s] {case.group}: {case.name}  {summary}', flush=True)
 
     mem = None
-    want_mem = not args.filter or args.filter.lower() in MEMORY_NAME.lower()
-    if args.device == 'cpu' and not args.no_memory and want_mem:
-        mem = {}
-        for lib in ('tensorgrad', 'torch'):
-            try:
-                mem[lib] = memory.measure(lib, args.threads)
-            except Exception as e:  # noqa: BLE001
-                mem[lib] = error_text(e)
-        print(f'{MEMORY_NAME}: ' + ', '.join(f'{k}: {v}' for k, v in mem.items()), flush=True)
+    if args.device == 'cpu' and not args.no_memory:
+        def keep(name):
+            return not args.filter or args.filter.lower() in f'{MEMORY_NAME}: {name}'.lower()
+        mem = memory.measure_all(args.threads, keep, memory.CASES[:1] if args.quick else memory.CASES) or None
+        for name, res in (mem or {}).items():
+            print(f'{MEMORY_NAME}: {name}: ' + ', '.join(f'{k}: {v}' for k, v in res.items()), flush=True)
 
     body = render(args, argv, groups, mem, budget, load_before, time.time() - started, isolated)
     report.write_section(args.out, args.device, body)
@@ -190,7 +187,8 @@ def write_json(path, args, groups, mem):
     import json  # noqa: PLC0415
     records = [{'group': group, 'case': name, 'phase': ph, 'tensorgrad_s': r.times.get('tensorgrad'),
                 'torch_s': r.times.get('torch'), 'ratio': r.ratio(), 'reps': r.reps, 'errors': r.errors,
-                'mismatch': r.mismatch}
+                'mismatch': r.mismatch,
+                'throughput': {lib: report.throughput(name, r.times.get(lib)) for lib in ('tensorgrad', 'torch')}}
                for group, (_, rows) in groups.items() for name, results in rows for ph, r in results.items()]
     with open(path, 'w', encoding='utf-8') as f:
         json.dump({'device': args.device, 'threads': args.threads, 'clock': args.clock, 'quick': args.quick,
@@ -229,9 +227,9 @@ def render(args, argv, groups, mem, budget, load_before, elapsed, isolated=False
         parts.append(f'| {group} | {ph} | {report.fmt_ratio(g)} | {w} | {n} |')
     mem_ratio = False  # not measured
     if mem is not None:
-        steady = [mem[k]['steady_kib'] for k in ('tensorgrad', 'torch') if isinstance(mem.get(k), dict)]
-        mem_ratio = steady[0] / steady[1] if len(steady) == 2 and steady[1] else None
-        parts.append(f'| {MEMORY_NAME} | peak RSS increase | {report.fmt_ratio(mem_ratio)} | | |')
+        mem_ratio = {name: memory.ratio(r) for name, r in mem.items()}
+        for name, r in mem_ratio.items():
+            parts.append(f'| {MEMORY_NAME}: {name} | peak RSS increase | {report.fmt_ratio(r)} | | |')
     checks = targets.check(groups, mem_ratio)
     if checks:
         parts += ['', '### Targets', '', targets.table(checks)]
@@ -240,12 +238,16 @@ def render(args, argv, groups, mem, budget, load_before, elapsed, isolated=False
     if dev == 'cuda':
         parts += ['', 'Peak memory is measured for the cpu device only.']
     if mem is not None:
-        parts += ['', f'### {MEMORY_NAME}', '', report.memory_table(mem), '',
-                  'Measured in a fresh process per library (`python -m benchmarks.memory LIB N`), identical for '
-                  'both: import NumPy, PyTorch and tensorgrad, build the model and data, run one warm-up step, '
+        parts += ['', f'### {MEMORY_NAME}', '', report.memory_tables(mem), '',
+                  'Measured in a fresh process per library and model (`python -m benchmarks.memory LIB N MODEL '
+                  'MODE`), identical for both: import NumPy, PyTorch and tensorgrad, build the model and data, '
+                  'run one warm-up step (for inference, a "step" is one eval-mode forward under no_grad), '
                   f'then read the peak resident set size (VmHWM, reset via /proc/self/clear_refs) over '
-                  f'{memory.STEPS} steps minus the RSS before them. "First step" is the same over the very '
-                  'first step (it also allocates gradients, optimizer state and lazy library set-up). '
+                  f'{memory.STEPS} steps minus the RSS before them (the targets use this steady-state figure). '
+                  '"First step" is the same over the very first step (it also allocates gradients, optimizer '
+                  'state and lazy library set-up). The third row is the steady peak minus the RSS before the '
+                  'first step: it adds what a library keeps from step to step (gradients, optimizer state, '
+                  'buffer pools, caches). '
                   'glibc returns freed memory at once (MALLOC_MMAP_THRESHOLD_=65536, MALLOC_TRIM_THRESHOLD_=0) '
                   'so RSS follows live memory for both libraries.']
     return '\n'.join(parts) + '\n'
