@@ -140,7 +140,8 @@ _LN2_HI, _LN2_LO = np.float32(0.693359375), np.float32(-2.12194440e-4)
 @helper
 def exp32(x):
     """exp of a float32, within 3e-7 relative of the exact value: x = k ln2 + r,
-    exp(r) by Cephes' degree-6 polynomial, 2^k built in the exponent bits.
+    exp(r) by Cephes' degree-6 polynomial, 2^k built in the exponent bits (as
+    2^h * 2^(k-h), h = k // 2: 2^128 is not a float32 while exp(88.4..88.72) is).
     0 below -87.3 (where exp leaves the normal range), inf above 88.7, NaN stays NaN."""
     c = np.float32(-87.3) if x < np.float32(-87.3) else x  # NaN < a is False: NaN goes through
     c = np.float32(88.7) if c > np.float32(88.7) else c
@@ -154,7 +155,9 @@ def exp32(x):
     p = p * r + np.float32(1.6666665459E-1)
     p = p * r + np.float32(5.0000001201E-1)
     p = p * r * r + r + np.float32(1.0)
-    y = p * _i32_as_f32((np.int32(k) + np.int32(127)) << np.int32(23))
+    ki = np.int32(k)
+    h = ki >> np.int32(1)
+    y = p * _i32_as_f32((h + np.int32(127)) << np.int32(23)) * _i32_as_f32((ki - h + np.int32(127)) << np.int32(23))
     y = np.float32(0.0) if x < np.float32(-87.3) else y
     return np.float32(np.inf) if x > np.float32(88.7) else y
 
