@@ -163,6 +163,43 @@ def exp32(x):
 
 
 @intrinsic
+def fdiv(typingctx, a, b):
+    """``a / b`` as LLVM's fdiv (inf / NaN on a zero divisor, the kernels' fast-math
+    flags): numba's ``/`` checks for zero and raises, a branch that keeps the loop
+    from vectorising. Measured: tanh GELU forward, 65536 floats, 275 us with ``/``,
+    30 us with this; 1 / (1 + exp32(x)) over 32 x 1024 floats, 91 vs 10 us."""
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1], flags=('arcp', 'contract'))
+    return a(a, b), codegen
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorise the calling function with 512-bit registers where the
+    CPU has them (its default on AVX-512 CPUs is 256). Call it inside the loop
+    (a prange body is compiled as a function of its own); it emits no code.
+    Measured on this machine (Xeon, AVX-512), exact GELU forward 65536 floats:
+    54 us with ymm, 34 us with zmm. Without AVX-512 it changes nothing."""
+    def codegen(context, builder, signature, args):
+        attrs = builder.function.attributes
+        # string attributes: llvmlite's AttributeSet.add only takes its known keywords
+        set.add(attrs, '"prefer-vector-width"="512"')
+        set.add(attrs, '"min-legal-vector-width"="512"')  # else the backend splits 512-bit vectors again
+        return context.get_dummy_value()
+    return numba.types.none(), codegen
+
+
+@intrinsic
+def opaque(typingctx, x):
+    """``x`` unchanged, through an empty inline asm the optimiser cannot see into:
+    fast-math cannot reassociate across it."""
+    def codegen(context, builder, signature, args):
+        t = args[0].type
+        return builder.asm(ir.FunctionType(t, [t]), '', '=x,0', args, side_effect=False)
+    return x(x), codegen
+
+
+@intrinsic
 def fmax(typingctx, a, b):
     """LLVM's maxnum (the other operand when one is NaN): unlike Python's ``max``
     (a compare-and-select chain) a loop of it vectorises, ~8x faster."""

@@ -11,13 +11,11 @@ erf: Cephes' odd polynomial below 1, the GELU tail above.
 
 Then the pointwise ops of nn.functional (sigmoid, SiLU, softplus, ELU, ...):
 see the section below. Other dtypes and arrays go to the NumPy functions."""
-import numba
 import numpy as np
 from numba import prange
-from numba.extending import intrinsic
 
 from ..activations import _INV_SQRT_2PI, _LOG_PHI_NEG, _SQRT_2_OVER_PI
-from ._jit import _i32_as_f32, exp32, helper, is_f32, kernel
+from ._jit import _i32_as_f32, exp32, fdiv, helper, is_f32, kernel, wide_vectors
 
 f32 = np.float32
 # the exact GELU's fit (activations._LOG_PHI_NEG), written out here because numba's cache only
@@ -50,32 +48,6 @@ _E6, _E5, _E4, _E3, _E2, _E1 = (f32(c) for c in (
 _T0, _T1, _T2, _T3, _T4, _T5, _T6 = (f32(c) for c in (
     7.853861353153693e-5, -8.010193625184903e-4, 5.188327685732524e-3, -2.685381193529856e-2,
     1.128358514861418e-1, -3.761262582423300e-1, 1.128379165726710e0))
-
-
-@intrinsic
-def wide_vectors(typingctx):
-    """Let LLVM vectorise the calling function with 512-bit registers where the
-    CPU has them (its default on AVX-512 CPUs is 256). Call it inside the loop
-    (a prange body is compiled as a function of its own); it emits no code.
-    Measured on this machine (Xeon, AVX-512), exact GELU forward 65536 floats:
-    54 us with ymm, 34 us with zmm. Without AVX-512 it changes nothing."""
-    def codegen(context, builder, signature, args):
-        attrs = builder.function.attributes
-        # string attributes: llvmlite's AttributeSet.add only takes its known keywords
-        set.add(attrs, '"prefer-vector-width"="512"')
-        set.add(attrs, '"min-legal-vector-width"="512"')  # else the backend splits 512-bit vectors again
-        return context.get_dummy_value()
-    return numba.types.none(), codegen
-
-
-@intrinsic
-def _fdiv(typingctx, a, b):
-    """``a / b`` as LLVM's fdiv (inf / NaN on a zero divisor): numba's ``/``
-    checks for zero and raises, a branch that keeps the loop from vectorising
-    (measured, tanh GELU forward 65536 floats: 275 us with ``/``, 30 us with this)."""
-    def codegen(context, builder, signature, args):
-        return builder.fdiv(args[0], args[1], flags=('arcp', 'contract'))
-    return a(a, b), codegen
 
 
 @helper
@@ -151,7 +123,7 @@ def _sig2u(v):
     """(E, r) with E = exp(-2|u|), r = 1 / (1 + E): sigmoid(2u) is r (u >= 0) or
     E r (u < 0), sigmoid(2u) (1 - sigmoid(2u)) = E r^2 on both sides."""
     e = _exp2_neg(-abs(v * (_W0 + _W1 * v * v)))
-    return e, _fdiv(f32(1.0), f32(1.0) + e)
+    return e, fdiv(f32(1.0), f32(1.0) + e)
 
 
 @kernel
@@ -264,7 +236,7 @@ def erf_array(numpy_fn):
 def _sigmoid(v):
     """1 / (1 + exp(-v)) from e = exp(-|v|): 1 / (1 + e), or e / (1 + e) for v < 0."""
     e = _exp_neg(-abs(v))
-    r = _fdiv(f32(1.0), f32(1.0) + e)
+    r = fdiv(f32(1.0), f32(1.0) + e)
     return r if v >= 0 else e * r
 
 
@@ -272,7 +244,7 @@ def _sigmoid(v):
 def _log1p_01(e):
     """log(1 + e) for e in [0, 1]: 2 atanh(s), s = e / (2 + e) <= 1/3, by its series to s^15
     (truncation 1.5e-9 relative)."""
-    s = _fdiv(e, f32(2.0) + e)
+    s = fdiv(e, f32(2.0) + e)
     z = s * s
     p = f32(1 / 15) * z + f32(1 / 13)
     p = p * z + f32(1 / 11)
@@ -358,7 +330,7 @@ def _softplus_fwd(x, y, beta, threshold):
         wide_vectors()
         v = x[i]
         bv = v * beta
-        y[i] = v if bv > threshold else _fdiv(_softplus0(bv), beta)
+        y[i] = v if bv > threshold else fdiv(_softplus0(bv), beta)
 
 
 @kernel
@@ -389,7 +361,7 @@ def _mish_parts(v):
     n / (n + 2) (no cancellation for negative v); e is held at exp(20), where that is 1."""
     e = exp32(min(v, f32(20.0)))
     n = e * (e + f32(2.0))
-    return _fdiv(n, n + f32(2.0)), _fdiv(e, f32(1.0) + e), n
+    return fdiv(n, n + f32(2.0)), fdiv(e, f32(1.0) + e), n
 
 
 @kernel
@@ -409,7 +381,7 @@ def _mish_bwd(g, x, out):
         v = x[i]
         t, s, n = _mish_parts(v)
         d = n + f32(2.0)
-        sech2 = _fdiv(f32(4.0) * (n + f32(1.0)), d * d)  # < 1e-17 from v = 20 on, where n is held: 0
+        sech2 = fdiv(f32(4.0) * (n + f32(1.0)), d * d)  # < 1e-17 from v = 20 on, where n is held: 0
         out[i] = g[i] * (t + v * (f32(0.0) if v > f32(20.0) else s * sech2))  # (+inf: NaN, as PyTorch)
 
 
@@ -450,7 +422,7 @@ def _leaky_relu_bwd(g, x, out, slope):
 def _hardsigmoid_fwd(x, y):
     for i in prange(x.shape[0]):
         wide_vectors()
-        y[i] = min(max(_fdiv(x[i], f32(6.0)) + f32(0.5), f32(0.0)), f32(1.0))
+        y[i] = min(max(fdiv(x[i], f32(6.0)) + f32(0.5), f32(0.0)), f32(1.0))
 
 
 @kernel
@@ -459,7 +431,7 @@ def _hardsigmoid_bwd(g, x, out):
     for i in prange(x.shape[0]):
         wide_vectors()
         v = x[i]
-        out[i] = _fdiv(g[i], f32(6.0)) if f32(-3.0) < v < f32(3.0) else f32(0.0)
+        out[i] = fdiv(g[i], f32(6.0)) if f32(-3.0) < v < f32(3.0) else f32(0.0)
 
 
 @kernel
@@ -467,7 +439,7 @@ def _hardswish_fwd(x, y):
     for i in prange(x.shape[0]):
         wide_vectors()
         v = x[i]
-        y[i] = v * min(max(_fdiv(v, f32(6.0)) + f32(0.5), f32(0.0)), f32(1.0))
+        y[i] = v * min(max(fdiv(v, f32(6.0)) + f32(0.5), f32(0.0)), f32(1.0))
 
 
 @kernel
@@ -477,7 +449,7 @@ def _hardswish_bwd(g, x, out):
         wide_vectors()
         v = x[i]
         gi = g[i]
-        d = gi * (_fdiv(v, f32(3.0)) + f32(0.5)) if v < f32(3.0) else gi
+        d = gi * (fdiv(v, f32(3.0)) + f32(0.5)) if v < f32(3.0) else gi
         out[i] = f32(0.0) if v <= f32(-3.0) else d
 
 
