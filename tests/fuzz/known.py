@@ -50,4 +50,8 @@ KNOWN = {
     _k('backward_error', 'add_', 'minimum', 'neg'): "as above",
     _k('backward_error', 'mul', 'neg', 'zero_'): "as above",
     _k('backward_error', 'maximum', 'neg', 'zero_'): "as above",
+    # found by the issue-14 review run (120 s)
+    _k('backward_error', 'add_', 'div', 'neg'): "as add_ + mul + neg (mixed-dtype div saves the promoted copy; the "
+                                                "gradient is that of the values it read)",
+    _k('backward_error', 'mul', 'mul_scalar_', 'neg'): "as mul_scalar_ + neg + var (a 0-d operand of another dtype)",
 }
