@@ -22,7 +22,7 @@ def _rows_view(x, axis):
     shape = x.shape
     axis %= len(shape)
     if axis == len(shape) - 1:
-        return x if len(shape) == 2 else x.reshape(-1, shape[-1])
+        return x if len(shape) == 2 else x.reshape(math.prod(shape[:-1]), shape[-1])  # -1: not with n == 0
     A = math.prod(shape[:axis])
     R = math.prod(shape[axis + 1:])
     return x.reshape(A, shape[axis]) if R == 1 else x.reshape(A, shape[axis], R)

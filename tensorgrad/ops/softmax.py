@@ -66,6 +66,8 @@ def _block(n):
 def _softmax_array(x, axis, out=None):
     """Softmax of an array along ``axis``; ``out`` may be ``x`` itself (in place)."""
     xp = backend.array_module(x)
+    if not x.size:  # nothing to normalise (rows of length 0 included)
+        return xp.empty_like(x) if out is None else out
     x2 = _rows_view(x, axis)
     out2 = xp.empty_like(x2) if out is None else out.reshape(x2.shape)
     inplace = out is x

@@ -18,6 +18,13 @@ def test_sdpa(qs, ks, vs, opts, device):
             lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **opts), q, k, v, device=device)
 
 
+@pytest.mark.parametrize('L,S', [(3, 0), (0, 3), (0, 0)])
+def test_sdpa_size_zero(L, S, device):
+    """No keys (zeros out, as torch) or no queries: forward and gradients."""
+    q, k, v = rand(2, L, 4), rand(2, S, 4), rand(2, S, 5)
+    compare(tg.scaled_dot_product_attention, F.scaled_dot_product_attention, q, k, v, device=device)
+
+
 @pytest.mark.parametrize('float_mask', [False, True])
 @pytest.mark.parametrize('mshape', [(4, 6), (2, 1, 4, 6)], ids=str)
 def test_sdpa_masks(float_mask, mshape, device):

@@ -84,6 +84,25 @@ def test_softmax_special_values():
         kb.set_backend(prev)
 
 
+@pytest.mark.parametrize('shape', [(3, 7), (2, 4, 32, 32), (300, 300), (2, 0)], ids=str)
+def test_softmax_in_place_kernel(shape, builds):
+    """``_softmax_array(x, -1, out=x)`` (attention normalises its fresh scores in place)
+    under numba is the NumPy result, special values included, and writes into x."""
+    x = _x(*shape)
+    if x.size:
+        x.reshape(-1)[:4] = [np.nan, np.inf, -np.inf, 100.0]
+    prev = kb.set_backend('numpy')
+    ref = softmax_mod._softmax_array(x.copy(), -1)
+    kb.set_backend('numba')
+    try:
+        buf = x.copy()
+        out = softmax_mod._softmax_array(buf, -1, out=buf)
+    finally:
+        kb.set_backend(prev)
+    assert out is buf
+    np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-7, equal_nan=True)
+
+
 def test_softmax_zero_size():
     for shape in ((0, 5), (4, 0)):
         _parity(lambda x: tg.softmax(x, -1), _x(*shape))

@@ -26,6 +26,24 @@ def _softmax_rows(x, out):
 
 
 @kernel
+def _softmax_rows_inplace(x):
+    """``_softmax_rows(x, x)`` as a kernel of one array: with ``out`` aliasing ``x``
+    LLVM's run-time overlap check sent every row to the scalar loop (measured,
+    2048 x 32 float32: 221 us aliased, 67 us with this)."""
+    for i in prange(x.shape[0]):
+        xi = x[i]
+        m = rowmax(xi)
+        s = np.float32(0.0)
+        for j in range(xi.shape[0]):
+            e = exp32(xi[j] - m)
+            xi[j] = e
+            s += e
+        r = np.float32(1.0) / s
+        for j in range(xi.shape[0]):
+            xi[j] *= r
+
+
+@kernel
 def _exp_rows_kernel(x, e, s, c):
     """e = exp(x - c), s = sum(e) per row, c = the row max."""
     for i in prange(x.shape[0]):
@@ -70,7 +88,8 @@ def _softmax_backward_rows(y, g, out):
 
 
 def _last_axis_f32(x, axis, *others):
-    return is_f32(x, *others) and x.ndim and axis % x.ndim == x.ndim - 1
+    """float32 rows on the last axis, not empty (reshape(-1, 0) cannot infer the row count)."""
+    return is_f32(x, *others) and x.ndim and axis % x.ndim == x.ndim - 1 and x.size
 
 
 def softmax_array(numpy_fn):
@@ -79,7 +98,10 @@ def softmax_array(numpy_fn):
         if not _last_axis_f32(x, axis) or out is not None and out is not x:
             return numpy_fn(x, axis, out)
         x2 = x.reshape(-1, x.shape[-1])
-        o2 = x2 if out is x else np.empty(x2.shape, dtype=x.dtype)
+        if out is x:
+            _softmax_rows_inplace.pick(x2.size)(x2)
+            return x
+        o2 = np.empty(x2.shape, dtype=x.dtype)
         _softmax_rows.pick(x2.size)(x2, o2)
         return o2.reshape(x.shape)
     return softmax_array
