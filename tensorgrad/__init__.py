@@ -5,6 +5,7 @@ with reverse-mode automatic differentiation.
 is the class itself); ``nn``, ``optim`` and ``ctx`` are its companions, as in
 the reference documentation.
 """
+from . import _malloc
 from . import autograd, ctx, methods  # noqa: F401  (methods binds the ops onto Tensor)
 from ._tensor import Tensor, tensor
 from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -36,6 +37,8 @@ for _mod in methods.OP_MODULES:
         globals()[_name] = getattr(_mod, _name)
 del _mod
 from ._runtime import get_num_threads, set_num_threads  # noqa: E402 - wraps ops._parallel's (and BLAS)
+
+_malloc.tune()
 
 float16, float32, float64 = DTYPE.FLOAT16, DTYPE.FLOAT32, DTYPE.FLOAT64
 int8, uint8, int16, int32, int64, bool = DTYPE.INT8, DTYPE.UINT8, DTYPE.INT16, DTYPE.INT32, DTYPE.INT64, DTYPE.BOOL  # noqa: A001
