@@ -12,6 +12,15 @@ def _like(r, x):
     return r if r is None or r.dtype == x.dtype else r.astype(x.dtype)
 
 
+def _product(xp, a, b):
+    """``a @ b``; a stack of rows times one matrix as a single GEMM: NumPy runs
+    (B, m, k) @ (k, n) as B small GEMMs, 2x slower on 2 threads (measured,
+    (16, 64, 512) @ (512, 128) float32: 955 vs 488 us)."""
+    if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous and a.size:
+        return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+    return xp.matmul(a, b)
+
+
 class MatmulBackward(Node):
     __slots__ = ()
 
@@ -37,7 +46,7 @@ class MatmulBackward(Node):
                 gb = xp.matmul(xp.swapaxes(a, -1, -2), g[..., :, None])[..., 0]
             return ga, _like(gb, b)
         if self.next[0] is not None:
-            ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
+            ga = _product(xp, g, xp.swapaxes(b, -1, -2))
         if self.next[1] is not None:
             if a.ndim == 2 or b.ndim > 2:
                 gb = xp.matmul(xp.swapaxes(a, -1, -2), g)
@@ -86,7 +95,7 @@ def matmul(input, other):  # noqa: A002 - PyTorch's names
     if ad.ndim == 0 or bd.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {ad.shape} and {bd.shape}")
     try:
-        out = ad @ bd
+        out = _product(backend.array_module(ad), ad, bd) if ad.ndim > 2 and bd.ndim == 2 else ad @ bd
     except ValueError:
         raise ValueError(f"matmul: shapes {ad.shape} and {bd.shape} do not align") from None
     if out.dtype != ad.dtype:  # bfloat16 (ml_dtypes) multiplies in float32

@@ -28,11 +28,15 @@ class LinearBackward(Node):
     def _grads(self, g, x, w):
         """(gx, gw, gb) from arrays or tensors alike."""
         gx = gw = gb = None
+        rows = _rows(g.shape)
+        g2 = g.reshape(rows, g.shape[-1])
         if self.next[0] is not None:
-            gx = g @ w
+            # one GEMM over all rows: (B, T, out) @ (out, in) is B GEMMs in NumPy, 2x slower on 2 threads
+            # (measured, (16, 64, 512) @ (512, 128): 955 vs 488 us)
+            gx = g2 @ w
+            if g.ndim != 2:
+                gx = gx.reshape(*g.shape[:-1], w.shape[-1])
         if self.next[1] is not None or self.next[2] is not None:
-            rows = _rows(g.shape)
-            g2 = g.reshape(rows, g.shape[-1])
             if self.next[1] is not None:
                 gw = g2.T @ x.reshape(rows, x.shape[-1])
             if self.next[2] is not None:
