@@ -10,7 +10,8 @@ import os
 import sys
 import time
 
-from . import cases_layers, cases_models, cases_overhead, cases_suite, cases_training, isolate, memory, report, targets
+from . import (cases_layers, cases_models, cases_overhead, cases_suite, cases_training, isolate, memory, report,
+               startup, targets)
 from .case import run_case
 from .libs import make_libs, set_threads
 from .timing import Budget, error_text, set_clock
@@ -63,6 +64,9 @@ def parse_args(argv=None):
                         'use it with --threads 1 (cpu device only)')
     p.add_argument('--json', default=None, metavar='PATH', help='also write the raw results as JSON')
     p.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
+    p.add_argument('--no-startup', action='store_true',
+                   help='skip the start-up measurement (import time, first kernel calls); also skipped by '
+                        '--quick and --filter')
     p.add_argument('--same-process', action='store_true',
                    help='time both libraries in this one process, alternating (default on cpu: each in its own)')
     p.add_argument('--side', choices=isolate.SIDES, default=None, help=argparse.SUPPRESS)  # child process
@@ -148,7 +152,12 @@ def main(argv=None):
         for name, res in (mem or {}).items():
             print(f'{MEMORY_NAME}: {name}: ' + ', '.join(f'{k}: {v}' for k, v in res.items()), flush=True)
 
-    body = render(args, argv, groups, mem, budget, load_before, time.time() - started, isolated)
+    start = None
+    if args.device == 'cpu' and not (args.quick or args.filter or args.no_startup):
+        start = startup.measure()
+        print(startup.table(start), flush=True)
+
+    body = render(args, argv, groups, mem, budget, load_before, time.time() - started, isolated, start)
     report.write_section(args.out, args.device, body)
     print(f'wrote {args.out}')
     if args.json:
@@ -206,8 +215,8 @@ PROCESS_TEXT = {
 }
 
 
-def render(args, argv, groups, mem, budget, load_before, elapsed, isolated=False):
-    """The report section for this run."""
+def render(args, argv, groups, mem, budget, load_before, elapsed, isolated=False, start=None):
+    """The report section for this run (``start``: ``startup.measure()``'s results, or None)."""
     dev = args.device
     sync = ('Clocks are read after `cupy.cuda.Device().synchronize()` (tensorgrad) and '
             '`torch.cuda.synchronize()` (PyTorch).' if dev == 'cuda' else
@@ -248,8 +257,15 @@ def render(args, argv, groups, mem, budget, load_before, elapsed, isolated=False
                   'state and lazy library set-up). The third row is the steady peak minus the RSS before the '
                   'first step: it adds what a library keeps from step to step (gradients, optimizer state, '
                   'buffer pools, caches). '
-                  'glibc returns freed memory at once (MALLOC_MMAP_THRESHOLD_=65536, MALLOC_TRIM_THRESHOLD_=0) '
-                  'so RSS follows live memory for both libraries.']
+                  'glibc returns freed memory at once (MALLOC_MMAP_THRESHOLD_=65536, MALLOC_TRIM_THRESHOLD_=0; '
+                  'tensorgrad\'s own malloc settings, `tensorgrad/_malloc.py`, then stay off) so RSS follows '
+                  'live memory for both libraries.']
+    if start is not None:
+        parts += ['', '### Start-up (compiled kernels)', '', startup.table(start), '',
+                  'Each row is a fresh process (`python -m benchmarks.startup`): the import rows are the median '
+                  f'of {startup.REPEATS}; "first ..." times the first call of softmax and GELU (forward and '
+                  'backward) on an 8x16 tensor, which loads numba and the kernels from its on-disk cache, or '
+                  'compiles them into an empty one (`NUMBA_CACHE_DIR` set to a fresh directory).']
     return '\n'.join(parts) + '\n'
 
 

@@ -93,3 +93,12 @@ def test_memory_child_measures_a_model_and_mode():
     assert r['held_kib'] >= r['steady_kib']
     with pytest.raises(ValueError, match='mode must be one of'):
         memory.measure('torch', 1, 'CNN', 'backward')
+
+
+def test_startup_import_rows():
+    """The start-up rows: import with numba blocked uses the NumPy kernels; the table lists each row."""
+    from benchmarks import startup
+    seconds, backend = startup._run(startup._IMPORT.format(block=True))
+    assert backend == 'numpy' and 0 < seconds < 30
+    text = startup.table({'import tensorgrad, numba blocked (no fast extra)': (seconds, backend)})
+    assert '| import tensorgrad, numba blocked (no fast extra) |' in text and 'numpy |' in text
