@@ -816,3 +816,45 @@ def test_softmax_of_a_scalar_passes_a_nan_gradient_through_as_torch():
             (getattr(L, fn)(x, 0) * float('nan')).backward()
             grads.append(x.grad.item())
         assert np.isnan(grads[0]) and np.isnan(grads[1])
+
+
+@pytest.mark.parametrize('op', ['mul', 'div', 'maximum', 'minimum', 'atan2', 'add', 'sub', 'pow'])
+@pytest.mark.parametrize('change', ['add_', 'mul_', 'zero_'])
+@pytest.mark.parametrize('other', [np.array([1, 2, 3]), np.array(3), np.array([1., 2., 3.])], ids=['int', 'int0d', 'f64'])
+def test_inplace_change_of_a_promoted_operand_raises_at_backward_as_torch(op, change, other):
+    """A mixed-dtype op saves its operand promoted (a copy); an in-place change of the
+    original afterwards now invalidates the graph, as torch (which saves the original)."""
+    a = np.array([0.5, 1.5, 2.5], dtype=np.float32)
+    outcomes = []
+    for L in (torch, tg):
+        x = L.tensor(a, requires_grad=True)
+        o = L.tensor(other.copy(), requires_grad=False)
+        y = getattr(L, op)(x, o)
+        getattr(o, change)(*(() if change == 'zero_' else (2,)))
+        try:
+            y.sum().backward()
+            outcomes.append('ok')
+        except RuntimeError as e:
+            outcomes.append('raised')
+            if L is tg:
+                assert 'modified by an in-place operation' in str(e)
+    assert outcomes[1] == outcomes[0], outcomes
+
+
+@pytest.mark.parametrize('op', ['mul_', 'div_', 'add_'])
+def test_inplace_op_with_a_promoted_operand_then_changing_it_raises_as_torch(op):
+    """y.div_(int_tensor) saves the operand promoted; zeroing the operand afterwards
+    invalidates the graph in both libraries."""
+    a = np.array([[0.5, -1.5], [2.5, 1.0]], dtype=np.float32)
+    outcomes = []
+    for L in (torch, tg):
+        x = L.tensor(a, requires_grad=True)
+        o = L.tensor(np.array(3), requires_grad=False)
+        y = getattr(x.abs() + 0.5, op)(o)
+        o.zero_()
+        try:
+            y.sum().backward()
+            outcomes.append('ok')
+        except RuntimeError:
+            outcomes.append('raised')
+    assert outcomes[1] == outcomes[0], outcomes

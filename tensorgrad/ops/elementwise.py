@@ -64,10 +64,12 @@ def operands(op, a, b):
 
 def promote_to(t, dtype):
     """``t`` converted to ``dtype`` for a mixed-dtype op; a tensor that requires grad
-    goes through a recorded cast, so its gradient comes back in its own dtype."""
-    if t._rg and GRAD_MODE.enabled:
-        return cast(t, dtype)
-    return Tensor._wrap(t._data.astype(dtype))
+    goes through a recorded cast, so its gradient comes back in its own dtype. The
+    copy shares ``t``'s version counter: an op that saves it is invalidated by an
+    in-place change of ``t``, as PyTorch (which saves ``t`` itself)."""
+    w = cast(t, dtype) if t._rg and GRAD_MODE.enabled else Tensor._wrap(t._data.astype(dtype))
+    w._vc = t._vc
+    return w
 
 
 def _constant(x, like):
