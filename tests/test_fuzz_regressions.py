@@ -858,3 +858,18 @@ def test_inplace_op_with_a_promoted_operand_then_changing_it_raises_as_torch(op)
         except RuntimeError:
             outcomes.append('raised')
     assert outcomes[1] == outcomes[0], outcomes
+
+
+@pytest.mark.parametrize('op', ['var', 'std'])
+@pytest.mark.parametrize('change', ['add_', 'mul_', 'clamp_'])
+def test_inplace_change_of_the_input_of_var_or_std_raises_as_torch(op, change):
+    """var / std keep the centred input (a copy), but torch saves the input itself: an
+    in-place change of it before backward raises in both."""
+    a = np.array([0.5, -1.5, 2.5, 1.0], dtype=np.float32)
+    for L in (torch, tg):
+        x = L.tensor(a, requires_grad=True)
+        h = -x
+        y = getattr(h, op)()
+        getattr(h, change)(*((-0.3, 0.4) if change == 'clamp_' else (2.0,)))
+        with pytest.raises(RuntimeError, match='modified by an in-?place operation'):
+            y.backward()

@@ -334,7 +334,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
     """Variance over ``dim`` with Bessel's correction by default
     (``correction=1``; ``unbiased=False`` or ``correction=0``/``ddof=0`` for the population variance)."""
     out, centered, axes, denom = _var_parts('var', x, dim, unbiased, keepdim, correction, ddof)
-    return track(out, VarBackward, (x,), (centered, axes, keepdim, denom))
+    # check x: torch saves the input itself, so an in-place change of it before backward raises there
+    return track(out, VarBackward, (x,), (centered, axes, keepdim, denom), check=(x,))
 
 
 class StdBackward(Node):
@@ -367,7 +368,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None, ddof=None):
     out, centered, axes, denom = _var_parts('std', x, dim, unbiased, keepdim, correction, ddof)
     xp = backend.array_module(out)
     out = xp.sqrt(out)
-    return track(out, StdBackward, (x,), (centered, out, axes, keepdim, denom), check_out=True)
+    return track(out, StdBackward, (x,), (centered, out, axes, keepdim, denom), check=(x,), check_out=True)
 
 
 class LogSumExpBackward(Node):

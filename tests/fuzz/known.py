@@ -23,15 +23,9 @@ KNOWN = {
     _k('value', 'asin'): "not a bug: float32 rounding differs by one ulp at the edge of asin's domain (1.0), "
                          "so one library gets nan",
     # found by the final 10-minute run (the others it found are fixed, see test_fuzz_regressions.py)
-    _k('backward_error', 'mul_scalar_', 'neg', 'var'): "as add_ + neg + var below (var saves its input centred)",
     _k('error', 'matmul'): "torch quirk: torch skips its dtype check when an operand is empty, so int64 @ float32 "
                            "with a size-0 dim works there; tensorgrad raises as torch does for non-empty operands",
     # found by the run after those fixes
-    _k('backward_error', 'add_', 'neg', 'var'): "lenient, not wrong: var saves its centred input (a copy), so an "
-                                                "in-place change of the input afterwards is allowed (the gradient "
-                                                "is right); torch saves the input and raises",
-    _k('backward_error', 'mul_', 'neg', 'var'): "as above (var)",
-    _k('backward_error', 'clamp_', 'neg', 'var'): "as above (var)",
     _k('backward_error', 'abs', 'clamp_', 'div_', 'neg'): "lenient, not wrong: a recorded in-place op computes on "
                                                           "a copy, so a later in-place change of a tensor the "
                                                           "earlier op read is allowed; torch raises",
@@ -40,8 +34,8 @@ KNOWN = {
                                              "an in-place op on the base, so using it raises; torch allows it",
     _k('backward_error', 'add_', 'squeeze_all'): "as add_ + permute (a view of a non-dense base)",
     _k('backward_error', 'add_', 'expand', 'neg'): "as add_ + permute (a view of a non-dense base)",
-    # found by the issue-14 final run (the mixed-dtype in-place leniency is fixed: a promoted copy shares
-    # its original's version counter, test_fuzz_regressions.py)
+    # found by the issue-14 final run (the mixed-dtype and var/std in-place leniencies are fixed: a
+    # promoted copy shares its original's version counter, var/std check their input; test_fuzz_regressions.py)
     _k('error', 'expand', 'zero_'): "conservative: zero_ of an expanded view of a non-leaf result (x ** y, (2,) "
                                     "expanded to (2, 2)) raises in tensorgrad (its elements cannot be located in "
                                     "its base); the fuzz run's torch accepted it, while the same program run "
