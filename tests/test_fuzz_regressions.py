@@ -873,3 +873,29 @@ def test_inplace_change_of_the_input_of_var_or_std_raises_as_torch(op, change):
         getattr(h, change)(*((-0.3, 0.4) if change == 'clamp_' else (2.0,)))
         with pytest.raises(RuntimeError, match='modified by an in-?place operation'):
             y.backward()
+
+
+@pytest.mark.parametrize('op', ['fill_', 'zero_'])
+def test_fill_an_expanded_view_of_a_sliced_array_as_torch(op):
+    """fill_/zero_ of an expanded view whose base is a slice of a larger array (not one
+    dense block) raised NumPy's 'assignment destination is read-only'; torch writes it."""
+    results = []
+    for L in (torch, tg):
+        a = np.arange(8, dtype=np.float32).reshape(2, 2, 2)
+        base = L.from_numpy(a[:, :, :1])
+        view = base.expand(2, 2, 2)
+        getattr(view, op)(*((0.25,) if op == 'fill_' else ()))
+        results.append((view.tolist(), base.tolist(), a.tolist()))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize('shape,index', [((), 0), ((3,), [0, 2])], ids=['0d', '1d'])
+def test_inplace_change_of_a_gathered_input_raises_as_torch(shape, index):
+    """torch's gather saves its input: an in-place change of it before backward raises in both."""
+    for L in (torch, tg):
+        x = L.tensor(np.ones(shape, np.float32), requires_grad=True)
+        h = -x
+        y = L.gather(h, 0, L.tensor(np.array(index)))
+        h.add_(1.0)
+        with pytest.raises(RuntimeError, match='modified by an in-?place operation'):
+            y.sum().backward()

@@ -360,8 +360,9 @@ def gather(x, dim, index):
         out = xp.take_along_axis(src, idx, axis=axis)
     except IndexError as e:
         raise IndexError(f"gather: index out of range for dim {dim} of size {xd.shape[axis]}: {e}") from None
+    # x is checked too: torch saves it (its backward reads only the shape), so an in-place change raises there
     return track(out, GatherBackward, (x,), (xd.shape, idx, axis),
-                 check=(index,) if isinstance(index, Tensor) else None)
+                 check=(x, index) if isinstance(index, Tensor) else (x,))
 
 
 def index_select(x, dim, index):

@@ -83,9 +83,17 @@ def _writable(t):
         return arr
     collapsed = arr[tuple(slice(0, 1) if s == 0 else slice(None) for s in arr.strides)]
     geom = views.view_geometry(collapsed, t._base._data)
-    if geom is None:
+    if geom is not None:
+        return views.region(t._base._data, geom)  # filling it fills every element of the view
+    # a base that is not one dense block (a slice of a larger array): alias the memory the
+    # collapsed view covers through the array that owns it
+    owner = t._base._data
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if arr.__class__ is not np.ndarray or not (owner.flags.writeable and owner.flags.c_contiguous):
         return arr  # NumPy's read-only error follows
-    return views.region(t._base._data, geom)  # filling it fills every element of the view
+    offset = collapsed.__array_interface__['data'][0] - owner.__array_interface__['data'][0]
+    return np.ndarray(collapsed.shape, collapsed.dtype, buffer=owner, offset=offset, strides=collapsed.strides)
 
 
 def _write(self, name, value):

@@ -34,11 +34,10 @@ KNOWN = {
                                              "an in-place op on the base, so using it raises; torch allows it",
     _k('backward_error', 'add_', 'squeeze_all'): "as add_ + permute (a view of a non-dense base)",
     _k('backward_error', 'add_', 'expand', 'neg'): "as add_ + permute (a view of a non-dense base)",
-    # found by the issue-14 final run (the mixed-dtype and var/std in-place leniencies are fixed: a
-    # promoted copy shares its original's version counter, var/std check their input; test_fuzz_regressions.py)
-    _k('error', 'expand', 'zero_'): "conservative: zero_ of an expanded view of a non-leaf result (x ** y, (2,) "
-                                    "expanded to (2, 2)) raises in tensorgrad (its elements cannot be located in "
-                                    "its base); the fuzz run's torch accepted it, while the same program run "
-                                    "directly raises in torch too ('more than one element of the written-to "
-                                    "tensor refers to a single memory location'): not reproduced since",
+    # found by the issue-14 final runs (fixed there: mixed-dtype operands, var/std and gather now check the
+    # versions torch checks; fill_ of an expanded view of a sliced array; see test_fuzz_regressions.py)
+    _k('backward_error', 'add_', 't'): "as add_ + permute (a view of a non-dense base)",
+    _k('backward_error', 'clamp_', 'matmul'): "torch quirk: 1-D @ 3-D matmul saves a reshaped copy of the 3-D "
+                                              "operand, so changing it in place is allowed there; tensorgrad "
+                                              "checks the operand, as torch does for 2-D @ 2-D",
 }
