@@ -179,49 +179,40 @@ def _binary(kern, x, g):
     return out
 
 
-def gelu_float32(numpy_fn):
-    """``_gelu_float32(x) -> (None, y)`` compiled: no cdf is stored (``_gelu_grad`` recomputes it)."""
-    def gelu_float32(x):
-        if not is_f32(x):
-            return numpy_fn(x)
-        return None, _unary(_gelu_fwd, x)
-    return gelu_float32
+def _unary_factory(kern, name, wrap=lambda y: y):
+    """The factory of a compiled ``name(x)``: ``wrap(kern over x)`` for float32, else ``numpy_fn(x)``."""
+    def factory(numpy_fn):
+        def compiled(x):
+            if not is_f32(x):
+                return numpy_fn(x)
+            return wrap(_unary(kern, x))
+        compiled.__name__ = compiled.__qualname__ = name
+        compiled.__doc__ = f"``_{name}(x)`` compiled for float32."
+        return compiled
+    return factory
 
 
-def gelu_grad(numpy_fn):
-    """``_gelu_grad(x, cdf, g)`` compiled for float32; ``cdf`` is not read (recomputed from ``x``)."""
-    def gelu_grad(x, cdf, g):
-        if not is_f32(x, g) or g.shape != x.shape:
-            return numpy_fn(x, cdf, g)
-        return _binary(_gelu_bwd, x, g)
-    return gelu_grad
+def _grad_factory(kern, name, unused=0):
+    """The factory of a compiled ``name(x, *unused, g)``: ``kern(x, g)`` for float32 ``x``
+    and ``g`` of one shape (the ``unused`` middle arguments are not read), else ``numpy_fn``."""
+    def factory(numpy_fn):
+        def compiled(x, *rest):
+            g = rest[unused]
+            if not is_f32(x, g) or g.shape != x.shape:
+                return numpy_fn(x, *rest)
+            return _binary(kern, x, g)
+        compiled.__name__ = compiled.__qualname__ = name
+        compiled.__doc__ = f"``_{name}`` compiled for float32."
+        return compiled
+    return factory
 
 
-def gelu_tanh(numpy_fn):
-    """``_gelu_tanh(x)`` compiled for float32."""
-    def gelu_tanh(x):
-        if not is_f32(x):
-            return numpy_fn(x)
-        return _unary(_gelu_tanh_fwd, x)
-    return gelu_tanh
-
-
-def gelu_tanh_grad(numpy_fn):
-    """``_gelu_tanh_grad(x, g)`` compiled for float32."""
-    def gelu_tanh_grad(x, g):
-        if not is_f32(x, g) or g.shape != x.shape:
-            return numpy_fn(x, g)
-        return _binary(_gelu_tanh_bwd, x, g)
-    return gelu_tanh_grad
-
-
-def erf_array(numpy_fn):
-    """``_erf_array(x)`` compiled for float32."""
-    def erf_array(x):
-        if not is_f32(x):
-            return numpy_fn(x)
-        return _unary(_erf_fwd, x)
-    return erf_array
+# the exact GELU's forward stores no cdf: (None, y); its gradient recomputes the cdf from x
+gelu_float32 = _unary_factory(_gelu_fwd, 'gelu_float32', wrap=lambda y: (None, y))
+gelu_grad = _grad_factory(_gelu_bwd, 'gelu_grad', unused=1)  # (x, cdf, g)
+gelu_tanh = _unary_factory(_gelu_tanh_fwd, 'gelu_tanh')
+gelu_tanh_grad = _grad_factory(_gelu_tanh_bwd, 'gelu_tanh_grad')  # (x, g)
+erf_array = _unary_factory(_erf_fwd, 'erf_array')
 
 
 # ---------------------------------------------------------------------- nn.functional's pointwise ops
