@@ -25,6 +25,7 @@ _NTHREADS = _default_threads()
 _PARALLEL_MIN = 1 << 17  # elements: below this one thread is faster than handing work over
 _executor = None
 _executor_workers = 0
+_IN_POOL = 0  # > 0 while parallel_rows runs work on several threads (the compiled kernels then run serial)
 
 
 def set_num_threads(n):
@@ -59,7 +60,8 @@ def parallel_rows(fn, rows, size, xp=np, block=None):
     if size < _PARALLEL_MIN and block is None or xp is not np:
         fn(0, rows)
         return
-    n = min(_NTHREADS, rows) if size >= _PARALLEL_MIN else 1
+    # inside work that is already split (_IN_POOL) one thread: a nested split would wait for a busy worker
+    n = min(_NTHREADS, rows) if size >= _PARALLEL_MIN and not _IN_POOL else 1
     bounds = [rows * i // n for i in range(n + 1)]
 
     def part(lo, hi):
@@ -77,10 +79,19 @@ def parallel_rows(fn, rows, size, xp=np, block=None):
         if _executor is not None:
             _executor.shutdown(wait=False)
         _executor, _executor_workers = ThreadPoolExecutor(n - 1, thread_name_prefix='tensorgrad'), n - 1
-    futures = [_executor.submit(part, bounds[i], bounds[i + 1]) for i in range(1, n)]
-    part(bounds[0], bounds[1])
-    for f in futures:
-        f.result()
+    _enter_pool(1)
+    try:
+        futures = [_executor.submit(part, bounds[i], bounds[i + 1]) for i in range(1, n)]
+        part(bounds[0], bounds[1])
+        for f in futures:
+            f.result()
+    finally:
+        _enter_pool(-1)
+
+
+def _enter_pool(step):
+    global _IN_POOL
+    _IN_POOL += step
 
 
 def elementwise(fn, out, *arrays, block=1 << 15):

@@ -102,9 +102,10 @@ class Kernel:
 
     def pick(self, size):
         """The build for an input of ``size`` elements, with numba's thread count
-        set to tensorgrad's (``set_num_threads``)."""
+        set to tensorgrad's (``set_num_threads``); the serial one inside ``parallel_rows``."""
         n = _parallel._NTHREADS
-        if size < self.parallel_min or n < 2 or _forked[0] or not _PARALLEL_OK:
+        # _IN_POOL: called from work already split over tensorgrad's threads (no nested parallelism)
+        if size < self.parallel_min or n < 2 or _forked[0] or not _PARALLEL_OK or _parallel._IN_POOL:
             return self.serial
         n = min(n, numba.config.NUMBA_NUM_THREADS)
         if numba.get_num_threads() != n:
