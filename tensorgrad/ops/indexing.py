@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, as_view, track
-from ..autograd.engine import unbroadcast, unbroadcast_tensor
+from ..autograd.engine import SliceGrad, unbroadcast, unbroadcast_tensor
 from ..autograd.node import Node
 from ..dtypes import promote
 from ._transposed import TransposedNode, record
@@ -102,11 +102,17 @@ class GetItemBackward(Node):
 
     def backward(self, g):
         shape, index, basic = self.saved
+        if basic:  # the engine adds the slices of one tensor into one buffer
+            return (SliceGrad(shape, index, g),)
+        return (self._dense(g),)
+
+    def _dense(self, g):
+        shape, index, basic = self.saved
         xp = backend.array_module(g)
         gx = xp.zeros(shape, dtype=g.dtype)
         if basic:
             gx[index] = g
-            return (gx,)
+            return gx
         dst = gx
         if index.__class__ is TwoStep:
             dst, index = gx[index[0]], index[1]  # a view of gx
@@ -114,10 +120,10 @@ class GetItemBackward(Node):
             np.add.at(dst, index, g)  # repeated indices accumulate
         else:
             _scatter_add_cupy(dst, index, g)
-        return (gx,)
+        return gx
 
     def backward_graph(self, g):  # linear in g: a scatter-add whose gradient is getitem again
-        return (record(self.backward(g._data)[0], GetItemGradBackward, g, self.saved),)
+        return (record(self._dense(g._data), GetItemGradBackward, g, self.saved),)
 
 
 class GetItemGradBackward(TransposedNode):
