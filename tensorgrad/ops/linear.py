@@ -1,8 +1,9 @@
 """``linear``: x @ weight.T + bias with one fused backward."""
-
+import numpy as np
 
 from .._tensor import track
 from ..autograd.node import Node
+from . import kernels
 from ._checks import _float_array, _same_device
 
 
@@ -12,6 +13,17 @@ def _rows(shape):
     for d in shape[:-1]:
         r *= d
     return r
+
+
+def _add_bias(out, b):
+    """``out += b`` (the bias broadcast over the rows of ``out``); returns ``out``."""
+    out += b
+    return out
+
+
+def _bias_grad(g2):
+    """The bias gradient: the column sums of the (rows, out_features) gradient."""
+    return g2.sum(0)
 
 
 class LinearBackward(Node):
@@ -40,7 +52,7 @@ class LinearBackward(Node):
             if self.next[1] is not None:
                 gw = g2.T @ x.reshape(rows, x.shape[-1])
             if self.next[2] is not None:
-                gb = g2.sum(0)
+                gb = g2.sum(0) if g2.__class__ is not np.ndarray else _bias_grad(g2)
         return gx, gw, gb
 
 
@@ -68,8 +80,11 @@ def linear(x, weight, bias=None):
     else:
         out = xd @ wd.T
     if bd is not None:
-        out += bd
+        _add_bias(out, bd)
     return track(out, LinearBackward, (x, weight, bias), (xd, wd), check=(x, weight))
 
+
+kernels.hook(globals(), '_add_bias', 'linear.add_bias')
+kernels.hook(globals(), '_bias_grad', 'linear.bias_grad')
 
 EXPORTS = ('linear',)
