@@ -13,9 +13,10 @@ RNG = np.random.default_rng(3)
 
 
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
-@pytest.mark.parametrize('shape', [(5, 7), (1024, 65), (0, 4), (3, 1)], ids=str)
-def test_add_bias_and_column_sums_match_numpy(shape, dtype):
+@pytest.mark.parametrize('shape', [(5, 7), (1024, 65), (0, 4), (3, 1), (8192, 1)], ids=str)
+def test_add_bias_and_column_sums_match_numpy(shape, dtype, monkeypatch):
     from tensorgrad.ops.kernels import linear as K
+    monkeypatch.setattr(K, '_MIN_SIZE', 1)  # the kernels at every size
     out = RNG.standard_normal(shape).astype(dtype)
     b = RNG.standard_normal(shape[1]).astype(dtype)
     want = out + b
@@ -31,11 +32,13 @@ def test_other_inputs_go_back_to_numpy():
     numpy_add = lambda o, b: calls.append('add') or o  # noqa: E731
     numpy_sum = lambda g: calls.append('sum') or g.sum(0)  # noqa: E731
     x = RNG.standard_normal((6, 4)).astype(np.float32)
-    K.add_bias(numpy_add)(x.T, np.ones(6, np.float32))  # not C-contiguous
-    K.add_bias(numpy_add)(x, np.ones(4, np.float64))  # mixed dtypes
-    K.bias_grad(numpy_sum)(x[:, ::2])
-    K.bias_grad(numpy_sum)(x.astype(np.float16))
-    assert calls == ['add', 'add', 'sum', 'sum']
+    big = RNG.standard_normal((4096, 4)).astype(np.float32)
+    K.add_bias(numpy_add)(big.T, np.ones(4096, np.float32))  # not C-contiguous
+    K.add_bias(numpy_add)(big, np.ones(4, np.float64))  # mixed dtypes
+    K.bias_grad(numpy_sum)(big[:, ::2])
+    K.bias_grad(numpy_sum)(big.astype(np.float16))
+    K.add_bias(numpy_add)(x, np.ones(4, np.float32))  # small: NumPy's call is as fast
+    assert calls == ['add', 'add', 'sum', 'sum', 'add']
 
 
 @pytest.mark.parametrize('backend', ['numpy', 'numba'])

@@ -8,6 +8,10 @@ import numpy as np
 
 from ._jit import is_float, kernel
 
+# below this many elements NumPy's call is as fast as the kernel's dispatch (measured, float32:
+# (32, 128) add 1.2 vs 1.7 us, (64, 256) 3.5 vs 2.9 us)
+_MIN_SIZE = 1 << 13
+
 
 @kernel(parallel_min=1 << 62)
 def _add_rows(out, b):
@@ -33,7 +37,7 @@ def add_bias(numpy_fn):
     """``_add_bias(out, b)`` compiled for C-contiguous float rows of one dtype."""
     def add_bias(out, b):
         if not is_float(out, b) or not out.flags.c_contiguous or b.ndim != 1 or out.shape[-1] != b.shape[0] \
-                or not out.size:
+                or out.size < _MIN_SIZE:
             return numpy_fn(out, b)
         _add_rows.pick(out.size)(out.reshape(-1, b.shape[0]), b)
         return out
@@ -43,7 +47,7 @@ def add_bias(numpy_fn):
 def bias_grad(numpy_fn):
     """``_bias_grad(g2)`` compiled for C-contiguous 2-D float arrays."""
     def bias_grad(g2):
-        if not is_float(g2) or g2.ndim != 2 or not g2.flags.c_contiguous or not g2.size:
+        if not is_float(g2) or g2.ndim != 2 or not g2.flags.c_contiguous or g2.size < _MIN_SIZE:
             return numpy_fn(g2)
         out = np.empty(g2.shape[1], dtype=g2.dtype)
         _column_sums.pick(g2.size)(g2, out)
