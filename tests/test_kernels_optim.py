@@ -124,6 +124,17 @@ def _run(name, kwargs, arrays, grads, backend=None, state=None):
             kernels.set_backend(prev)
 
 
+def _run_torch(name, kwargs, arrays, grads):
+    """torch.optim's parameters and optimizer after the same steps."""
+    tps = [torch.tensor(np.array(a), requires_grad=True) for a in arrays]
+    topt = getattr(torch.optim, name)(tps, **kwargs)
+    for step in grads:
+        for tp, g in zip(tps, step):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    return tps, topt
+
+
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('case', CASES, ids=_ids)
 def test_matches_torch(case, dtype, backend):
@@ -132,12 +143,7 @@ def test_matches_torch(case, dtype, backend):
     arrays = _arrays(dtype, rng)
     grads = [_grads(arrays, rng) for _ in range(STEPS)]
     ps, opt = _run(name, kwargs, arrays, grads)
-    tps = [torch.tensor(np.array(a), requires_grad=True) for a in arrays]
-    topt = getattr(torch.optim, name)(tps, **kwargs)
-    for step in grads:
-        for tp, g in zip(tps, step):
-            tp.grad = torch.tensor(g)
-        topt.step()
+    tps, topt = _run_torch(name, kwargs, arrays, grads)
     for p, tp, a in zip(ps, tps, arrays):
         np.testing.assert_allclose(p._data, tp.detach().numpy(), **TOL[dtype])
         assert p._data.dtype == dtype and p._data.strides == a.strides
@@ -204,12 +210,7 @@ def test_large_parameters_take_parallel_build(backend):
                          ('AdamW', dict(lr=0.01, amsgrad=True)), ('RMSprop', dict(centered=True, momentum=0.5)),
                          ('Adagrad', dict(lr_decay=0.1))):
         ps, _ = _run(name, kwargs, arrays, grads)
-        tps = [torch.tensor(np.array(a), requires_grad=True) for a in arrays]
-        topt = getattr(torch.optim, name)(tps, **kwargs)
-        for step in grads:
-            for tp, g in zip(tps, step):
-                tp.grad = torch.tensor(g)
-            topt.step()
+        tps, _ = _run_torch(name, kwargs, arrays, grads)
         for p, tp in zip(ps, tps):
             np.testing.assert_allclose(p._data, tp.detach().numpy(), **TOL[np.float32])
 

@@ -57,6 +57,7 @@ def parallel_rows(fn, rows, size, xp=np, block=None):
     releases the GIL inside its loops).
     ``block``: at most that many rows per call, so multi-pass kernels work on
     cache-resident pieces."""
+    global _executor, _executor_workers, _IN_POOL
     if size < _PARALLEL_MIN and block is None or xp is not np:
         fn(0, rows)
         return
@@ -73,25 +74,19 @@ def parallel_rows(fn, rows, size, xp=np, block=None):
     if n < 2:
         part(0, rows)
         return
-    global _executor, _executor_workers
     if _executor is None or _executor_workers < n - 1:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
         if _executor is not None:
             _executor.shutdown(wait=False)
         _executor, _executor_workers = ThreadPoolExecutor(n - 1, thread_name_prefix='tensorgrad'), n - 1
-    _enter_pool(1)
+    _IN_POOL += 1
     try:
         futures = [_executor.submit(part, bounds[i], bounds[i + 1]) for i in range(1, n)]
         part(bounds[0], bounds[1])
         for f in futures:
             f.result()
     finally:
-        _enter_pool(-1)
-
-
-def _enter_pool(step):
-    global _IN_POOL
-    _IN_POOL += step
+        _IN_POOL -= 1
 
 
 def elementwise(fn, out, *arrays, block=1 << 15):

@@ -155,26 +155,29 @@ def test_max_pool1d_and_unbatched():
     _all(_data((3, 9, 8), np.float64, 'special'), dict(kernel_size=3, stride=2, padding=1))  # (C, H, W)
 
 
-@pytest.mark.parametrize('kwargs', [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)], ids=str)
-def test_second_order(kwargs):
-    # d/dx of sum(grad(sum(pool(x)^2) . v)): through the compiled backward under create_graph
+def _second_order(pool, tpool, kwargs):
+    """d/dx of sum(grad(sum(pool(x)^2) . v)) against torch under every backend: through
+    the compiled backward under create_graph."""
     x = _data((2, 3, 8, 8), np.float64, 'normal')
-    rng = np.random.default_rng(2)
+    v = np.random.default_rng(2).standard_normal(x.shape)
     t = torch.tensor(x, requires_grad=True)
-    y = TF.max_pool2d(t, **kwargs)
-    v = rng.standard_normal(x.shape)
-    (gt,) = torch.autograd.grad((y ** 2).sum(), t, create_graph=True)
+    (gt,) = torch.autograd.grad((tpool(t, **kwargs) ** 2).sum(), t, create_graph=True)
     (ggt,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
     for b in BACKENDS:
         prev = kb.set_backend(b)
         try:
             s = tg.tensor(x, requires_grad=True)
-            (g,) = tg.autograd.grad((F.max_pool2d(s, **kwargs) ** 2).sum(), s, create_graph=True)
+            (g,) = tg.autograd.grad((pool(s, **kwargs) ** 2).sum(), s, create_graph=True)
             (gg,) = tg.autograd.grad((g * tg.tensor(v)).sum(), s)
             np.testing.assert_allclose(g.numpy(), gt.detach().numpy(), rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(gg.numpy(), ggt.numpy(), rtol=1e-12, atol=1e-12)
         finally:
             kb.set_backend(prev)
+
+
+@pytest.mark.parametrize('kwargs', [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)], ids=str)
+def test_second_order(kwargs):
+    _second_order(F.max_pool2d, TF.max_pool2d, kwargs)
 
 
 @needs_numba
@@ -337,21 +340,7 @@ def test_avg_pool1d_zero_size_and_unbatched():
 
 @pytest.mark.parametrize('kwargs', [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)], ids=str)
 def test_avg_pool2d_second_order(kwargs):
-    x = _data((2, 3, 8, 8), np.float64, 'normal')
-    v = np.random.default_rng(2).standard_normal(x.shape)
-    t = torch.tensor(x, requires_grad=True)
-    (gt,) = torch.autograd.grad((TF.avg_pool2d(t, **kwargs) ** 2).sum(), t, create_graph=True)
-    (ggt,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
-    for b in BACKENDS:
-        prev = kb.set_backend(b)
-        try:
-            s = tg.tensor(x, requires_grad=True)
-            (g,) = tg.autograd.grad((F.avg_pool2d(s, **kwargs) ** 2).sum(), s, create_graph=True)
-            (gg,) = tg.autograd.grad((g * tg.tensor(v)).sum(), s)
-            np.testing.assert_allclose(g.numpy(), gt.detach().numpy(), rtol=1e-12, atol=1e-12)
-            np.testing.assert_allclose(gg.numpy(), ggt.numpy(), rtol=1e-12, atol=1e-12)
-        finally:
-            kb.set_backend(prev)
+    _second_order(F.avg_pool2d, TF.avg_pool2d, kwargs)
 
 
 @needs_numba

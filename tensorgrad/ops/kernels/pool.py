@@ -18,13 +18,15 @@ and the loop over a row's outputs vectorises. Measured (float32, 16x64x64x64,
 1.1-1.9 ms specialised vs 7-11 ms with run-time sizes (NumPy path 9-13 ms,
 PyTorch 19-22 ms); backward 2.1 ms (NumPy 10 ms, PyTorch 6 ms); average pool
 forward / backward 1.2 / 1.6 ms (NumPy 3.7 / 6.5 ms, PyTorch 8.6 / 10 ms)."""
+import functools
+
 import numpy as np
 from numba import prange
 
 from ._jit import helper, is_float, kernel
 
 _SPECIALISE = 6  # window widths and strides 1.._SPECIALISE get their own build (more: the run-time one)
-_FORWARD, _TILE, _AVG_FORWARD, _AVG_TILE, _AVG_SCATTER = {}, {}, {}, {}, {}
+# (each factory below is memoised: one kernel per fixed (width, stride))
 # Input elements from which the prange builds run. Measured without torch, 2 threads, float32 2x2
 # windows stride 2 (forward us, serial vs parallel): 131072: 42 vs 130, 2^21: 499 vs 550, 2^22: 1230
 # vs 1058 (tiling backward 2^22: 794 vs 825). These kernels are memory bound, and the prange body
@@ -62,89 +64,86 @@ def _window_max(xp, h0, ilo, ihi, dh, w0, kw, dw, kh):
     return m, k
 
 
+@functools.lru_cache(maxsize=None)
 def _forward_kernel(KW, SW, DW):
     """The forward with window width ``KW``, stride ``SW`` and dilation ``DW`` along W
     fixed (0: taken from the arguments)."""
-    key = (KW, SW, DW)
-    if key not in _FORWARD:
-        def max_pool_forward(x, kh, kw, sh, sw, dh, dw, ph, pw, owa, owb, out, idx):
-            kw = KW if KW else kw
-            sw = SW if SW else sw
-            dw = DW if DW else dw
-            B, C, H, W = x.shape
-            Ho, Wo = out.shape[2], out.shape[3]
-            ninf = x.dtype.type(-np.inf)
-            rows = np.empty((Ho, 2), np.int64)  # kernel rows lo:hi of each output row lie inside the input
+    def max_pool_forward(x, kh, kw, sh, sw, dh, dw, ph, pw, owa, owb, out, idx):
+        kw = KW if KW else kw
+        sw = SW if SW else sw
+        dw = DW if DW else dw
+        B, C, H, W = x.shape
+        Ho, Wo = out.shape[2], out.shape[3]
+        ninf = x.dtype.type(-np.inf)
+        rows = np.empty((Ho, 2), np.int64)  # kernel rows lo:hi of each output row lie inside the input
+        for oh in range(Ho):
+            h0 = oh * sh - ph
+            rows[oh, 0] = max(0, -(h0 // dh))
+            rows[oh, 1] = min(kh, (H - h0 + dh - 1) // dh)
+        n, base = owb - owa, owa * sw - pw  # outputs owa:owb: windows inside the input along W
+        for p in prange(B * C):
+            b, c = _plane(p, C)
+            xp, op, ip = x[b, c], out[b, c], idx[b, c]
             for oh in range(Ho):
                 h0 = oh * sh - ph
-                rows[oh, 0] = max(0, -(h0 // dh))
-                rows[oh, 1] = min(kh, (H - h0 + dh - 1) // dh)
-            n, base = owb - owa, owa * sw - pw  # outputs owa:owb: windows inside the input along W
+                ilo, ihi = rows[oh, 0], rows[oh, 1]
+                orw, irw = op[oh][owa:owb], ip[oh][owa:owb]
+                k0 = min(ilo, kh - 1) * kw
+                for q in range(n):
+                    orw[q] = ninf
+                    irw[q] = k0
+                for i in range(ilo, ihi):  # one pass per kernel row
+                    row = xp[h0 + i * dh]
+                    ki = i * kw
+                    for q in range(n):
+                        m = orw[q]
+                        k = irw[q]
+                        for j in range(kw):
+                            # an unsigned index skips the negative-index wraparound, which stopped
+                            # the vectorisation (16x64x64x64: 9.1 ms vs 1.5 ms); so does a slice
+                            # of the row, but that cost 23 ns per row (+250% at 8x16x32x32)
+                            v = row[np.uint64(base + q * sw + j * dw)]
+                            t = (v > m) | (v != v)  # PyTorch's scan: a NaN always takes over
+                            m = v if t else m
+                            k = ki + j if t else k
+                        orw[q] = m
+                        irw[q] = k
+        if owa > 0 or owb < Wo:  # windows overlapping the padding or running past the input along W
             for p in prange(B * C):
                 b, c = _plane(p, C)
                 xp, op, ip = x[b, c], out[b, c], idx[b, c]
                 for oh in range(Ho):
                     h0 = oh * sh - ph
                     ilo, ihi = rows[oh, 0], rows[oh, 1]
-                    orw, irw = op[oh][owa:owb], ip[oh][owa:owb]
-                    k0 = min(ilo, kh - 1) * kw
-                    for q in range(n):
-                        orw[q] = ninf
-                        irw[q] = k0
-                    for i in range(ilo, ihi):  # one pass per kernel row
-                        row = xp[h0 + i * dh]
-                        ki = i * kw
-                        for q in range(n):
-                            m = orw[q]
-                            k = irw[q]
-                            for j in range(kw):
-                                # an unsigned index skips the negative-index wraparound, which stopped
-                                # the vectorisation (16x64x64x64: 9.1 ms vs 1.5 ms); so does a slice
-                                # of the row, but that cost 23 ns per row (+250% at 8x16x32x32)
-                                v = row[np.uint64(base + q * sw + j * dw)]
-                                t = (v > m) | (v != v)  # PyTorch's scan: a NaN always takes over
-                                m = v if t else m
-                                k = ki + j if t else k
-                            orw[q] = m
-                            irw[q] = k
-            if owa > 0 or owb < Wo:  # windows overlapping the padding or running past the input along W
-                for p in prange(B * C):
-                    b, c = _plane(p, C)
-                    xp, op, ip = x[b, c], out[b, c], idx[b, c]
-                    for oh in range(Ho):
-                        h0 = oh * sh - ph
-                        ilo, ihi = rows[oh, 0], rows[oh, 1]
-                        orow, irow = op[oh], ip[oh]
-                        for ow in range(owa):
-                            orow[ow], irow[ow] = _window_max(xp, h0, ilo, ihi, dh, ow * sw - pw, kw, dw, kh)
-                        for ow in range(owb, Wo):
-                            orow[ow], irow[ow] = _window_max(xp, h0, ilo, ihi, dh, ow * sw - pw, kw, dw, kh)
-        _FORWARD[key] = kernel(max_pool_forward, parallel_min=_PARALLEL_MIN)
-    return _FORWARD[key]
+                    orow, irow = op[oh], ip[oh]
+                    for ow in range(owa):
+                        orow[ow], irow[ow] = _window_max(xp, h0, ilo, ihi, dh, ow * sw - pw, kw, dw, kh)
+                    for ow in range(owb, Wo):
+                        orow[ow], irow[ow] = _window_max(xp, h0, ilo, ihi, dh, ow * sw - pw, kw, dw, kh)
+    return kernel(max_pool_forward, parallel_min=_PARALLEL_MIN)
 
 
+@functools.lru_cache(maxsize=None)
 def _tile_kernel(KW):
     """The backward where the windows tile the input, window width ``KW`` fixed (0: run time)."""
-    if KW not in _TILE:
-        def max_pool_tile_backward(g, idx, kh, kw, gx):
-            kw = KW if KW else kw
-            B, C, Ho, Wo = g.shape
-            zero = gx.dtype.type(0.0)
-            for p in prange(B * C):
-                b, c = _plane(p, C)
-                gp, ip, xp = g[b, c], idx[b, c], gx[b, c]
-                for oh in range(Ho):
-                    grow, irow = gp[oh], ip[oh]
-                    for i in range(kh):
-                        row = xp[oh * kh + i]
-                        ki = i * kw
-                        for ow in range(Wo):
-                            k = np.int64(irow[ow]) - ki
-                            v = grow[ow]
-                            for j in range(kw):
-                                row[ow * kw + j] = v if k == j else zero
-        _TILE[KW] = kernel(max_pool_tile_backward, parallel_min=_PARALLEL_MIN)
-    return _TILE[KW]
+    def max_pool_tile_backward(g, idx, kh, kw, gx):
+        kw = KW if KW else kw
+        B, C, Ho, Wo = g.shape
+        zero = gx.dtype.type(0.0)
+        for p in prange(B * C):
+            b, c = _plane(p, C)
+            gp, ip, xp = g[b, c], idx[b, c], gx[b, c]
+            for oh in range(Ho):
+                grow, irow = gp[oh], ip[oh]
+                for i in range(kh):
+                    row = xp[oh * kh + i]
+                    ki = i * kw
+                    for ow in range(Wo):
+                        k = np.int64(irow[ow]) - ki
+                        v = grow[ow]
+                        for j in range(kw):
+                            row[ow * kw + j] = v if k == j else zero
+    return kernel(max_pool_tile_backward, parallel_min=_PARALLEL_MIN)
 
 
 @kernel(parallel_min=_PARALLEL_MIN)
@@ -238,94 +237,89 @@ def _window_sum(xp, h0, ilo, ihi, w0, kw):
     return a
 
 
+@functools.lru_cache(maxsize=None)
 def _avg_forward_kernel(KW, SW):
     """The window sums with window width ``KW`` and stride ``SW`` along W fixed (0: run time)."""
-    key = (KW, SW)
-    if key not in _AVG_FORWARD:
-        def avg_pool_forward(x, rows, kw, sh, sw, ph, pw, owa, owb, out):
-            kw = KW if KW else kw
-            sw = SW if SW else sw
-            B, C, H, W = x.shape
-            Ho, Wo = out.shape[2], out.shape[3]
-            zero = x.dtype.type(0.0)
-            n, base = owb - owa, owa * sw - pw
-            for p in prange(B * C):
-                b, c = _plane(p, C)
-                xp, op = x[b, c], out[b, c]
-                for oh in range(Ho):
-                    h0 = oh * sh - ph
-                    orw = op[oh][owa:owb]
+    def avg_pool_forward(x, rows, kw, sh, sw, ph, pw, owa, owb, out):
+        kw = KW if KW else kw
+        sw = SW if SW else sw
+        B, C, H, W = x.shape
+        Ho, Wo = out.shape[2], out.shape[3]
+        zero = x.dtype.type(0.0)
+        n, base = owb - owa, owa * sw - pw
+        for p in prange(B * C):
+            b, c = _plane(p, C)
+            xp, op = x[b, c], out[b, c]
+            for oh in range(Ho):
+                h0 = oh * sh - ph
+                orw = op[oh][owa:owb]
+                for q in range(n):
+                    orw[q] = zero
+                for i in range(rows[oh, 0], rows[oh, 1]):
+                    row = xp[h0 + i]
                     for q in range(n):
-                        orw[q] = zero
-                    for i in range(rows[oh, 0], rows[oh, 1]):
-                        row = xp[h0 + i]
-                        for q in range(n):
-                            a = orw[q]
-                            for j in range(kw):
-                                a += row[np.uint64(base + q * sw + j)]  # unsigned: see max_pool_forward
-                            orw[q] = a
-                    orow = op[oh]
-                    for ow in range(owa):
-                        orow[ow] = _window_sum(xp, h0, rows[oh, 0], rows[oh, 1], ow * sw - pw, kw)
-                    for ow in range(owb, Wo):
-                        orow[ow] = _window_sum(xp, h0, rows[oh, 0], rows[oh, 1], ow * sw - pw, kw)
-        _AVG_FORWARD[key] = kernel(avg_pool_forward, parallel_min=_PARALLEL_MIN)
-    return _AVG_FORWARD[key]
+                        a = orw[q]
+                        for j in range(kw):
+                            a += row[np.uint64(base + q * sw + j)]  # unsigned: see max_pool_forward
+                        orw[q] = a
+                orow = op[oh]
+                for ow in range(owa):
+                    orow[ow] = _window_sum(xp, h0, rows[oh, 0], rows[oh, 1], ow * sw - pw, kw)
+                for ow in range(owb, Wo):
+                    orow[ow] = _window_sum(xp, h0, rows[oh, 0], rows[oh, 1], ow * sw - pw, kw)
+    return kernel(avg_pool_forward, parallel_min=_PARALLEL_MIN)
 
 
+@functools.lru_cache(maxsize=None)
 def _avg_tile_kernel(KW):
     """The backward where the windows tile the input, window width ``KW`` fixed (0: run time)."""
-    if KW not in _AVG_TILE:
-        def avg_pool_tile_backward(gs, kh, kw, gx):
-            kw = KW if KW else kw
-            B, C, Ho, Wo = gs.shape
-            for p in prange(B * C):
-                b, c = _plane(p, C)
-                gp, xp = gs[b, c], gx[b, c]
-                for oh in range(Ho):
-                    grow = gp[oh]
-                    for i in range(kh):
-                        row = xp[oh * kh + i]
-                        for ow in range(Wo):
-                            v = grow[ow]
-                            for j in range(kw):
-                                row[ow * kw + j] = v
-        _AVG_TILE[KW] = kernel(avg_pool_tile_backward, parallel_min=_PARALLEL_MIN)
-    return _AVG_TILE[KW]
+    def avg_pool_tile_backward(gs, kh, kw, gx):
+        kw = KW if KW else kw
+        B, C, Ho, Wo = gs.shape
+        for p in prange(B * C):
+            b, c = _plane(p, C)
+            gp, xp = gs[b, c], gx[b, c]
+            for oh in range(Ho):
+                grow = gp[oh]
+                for i in range(kh):
+                    row = xp[oh * kh + i]
+                    for ow in range(Wo):
+                        v = grow[ow]
+                        for j in range(kw):
+                            row[ow * kw + j] = v
+    return kernel(avg_pool_tile_backward, parallel_min=_PARALLEL_MIN)
 
 
+@functools.lru_cache(maxsize=None)
 def _avg_scatter_kernel(KW, SW):
     """The backward adding ``gs`` onto every window, width ``KW`` and stride ``SW`` fixed (0: run time)."""
-    key = (KW, SW)
-    if key not in _AVG_SCATTER:
-        def avg_pool_scatter_backward(gs, rows, kw, sh, sw, ph, pw, owa, owb, gx):
-            kw = KW if KW else kw
-            sw = SW if SW else sw
-            B, C, Ho, Wo = gs.shape
-            W = gx.shape[3]
-            n, base = owb - owa, owa * sw - pw
-            for p in prange(B * C):
-                b, c = _plane(p, C)
-                gp, xp = gs[b, c], gx[b, c]
-                for oh in range(Ho):
-                    h0 = oh * sh - ph
-                    grow = gp[oh]
-                    gin = grow[owa:owb]
-                    for i in range(rows[oh, 0], rows[oh, 1]):
-                        row = xp[h0 + i]
-                        for j in range(kw):  # window offset outer: no store feeds a load of the inner loop
-                            for q in range(n):
-                                row[np.uint64(base + j + q * sw)] += gin[q]
-                        for ow in range(owa):
-                            w0 = ow * sw - pw
-                            for j in range(max(0, -w0), min(kw, W - w0)):
-                                row[w0 + j] += grow[ow]
-                        for ow in range(owb, Wo):
-                            w0 = ow * sw - pw
-                            for j in range(max(0, -w0), min(kw, W - w0)):
-                                row[w0 + j] += grow[ow]
-        _AVG_SCATTER[key] = kernel(avg_pool_scatter_backward, parallel_min=_PARALLEL_MIN)
-    return _AVG_SCATTER[key]
+    def avg_pool_scatter_backward(gs, rows, kw, sh, sw, ph, pw, owa, owb, gx):
+        kw = KW if KW else kw
+        sw = SW if SW else sw
+        B, C, Ho, Wo = gs.shape
+        W = gx.shape[3]
+        n, base = owb - owa, owa * sw - pw
+        for p in prange(B * C):
+            b, c = _plane(p, C)
+            gp, xp = gs[b, c], gx[b, c]
+            for oh in range(Ho):
+                h0 = oh * sh - ph
+                grow = gp[oh]
+                gin = grow[owa:owb]
+                for i in range(rows[oh, 0], rows[oh, 1]):
+                    row = xp[h0 + i]
+                    for j in range(kw):  # window offset outer: no store feeds a load of the inner loop
+                        for q in range(n):
+                            row[np.uint64(base + j + q * sw)] += gin[q]
+                    for ow in range(owa):
+                        w0 = ow * sw - pw
+                        for j in range(max(0, -w0), min(kw, W - w0)):
+                            row[w0 + j] += grow[ow]
+                    for ow in range(owb, Wo):
+                        w0 = ow * sw - pw
+                        for j in range(max(0, -w0), min(kw, W - w0)):
+                            row[w0 + j] += grow[ow]
+    return kernel(avg_pool_scatter_backward, parallel_min=_PARALLEL_MIN)
 
 
 def avg_pool_sums(numpy_fn):
